@@ -1,0 +1,101 @@
+"""Composition root: settings → store → dialogues → bot → aiohttp routes.
+
+Run it with ``python app.py``. Without Microsoft app credentials it runs in local mode for the
+Microsoft 365 Agents Playground, on the embedded SQLite store.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from botbuilder.core import ConversationState
+
+from bot.adapter import create_adapter
+from bot.logging_setup import configure as configure_logging
+from bot.routes import Routes
+from bot.state_storage import SqliteStorage
+from bot.teams_bot import HomeWorkBot
+from cards.renderer import CardRenderer
+from core.version import VERSION
+from dialogs.manager_dialogue import ManagerDialogue
+from dialogs.router import Router
+from dialogs.screens import Screens
+from settings import Settings
+from store.conversations import ConversationStore
+from store.database import Database
+from store.dialogues import DialogueStore
+from store.key_values import KeyValueStore
+
+log = logging.getLogger("app")
+
+
+class StartupRefused(SystemExit):
+    pass
+
+
+def check_mode(settings: Settings) -> None:
+    if settings.local_mode and settings.app_env == "production":
+        raise StartupRefused(
+            "APP_ENV=production needs MICROSOFT_APP_ID and credentials: refusing to start in"
+            " local mode, which accepts unauthenticated requests."
+        )
+    problem = settings.credential_problem()
+    if problem:
+        raise StartupRefused(f"Incomplete Microsoft app settings: {problem}.")
+    if settings.local_mode:
+        log.warning(
+            "LOCAL MODE: no MICROSOFT_APP_ID is set, so requests are NOT authenticated. Only for"
+            " the Agents Playground on this machine (service URLs on %s).",
+            settings.local_service_hosts,
+        )
+    else:
+        log.info("Bot Framework channel authentication is on (app id set).")
+
+
+def create_app(settings: Settings) -> web.Application:
+    check_mode(settings)
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    db = Database(settings.database_path)
+    zone = ZoneInfo(settings.timezone)
+
+    def today() -> date:
+        return datetime.now(zone).date()
+
+    async def open_store(app: web.Application) -> None:
+        await db.open()
+        log.info("store ready (schema version %s)", await db.schema_version())
+
+    async def close_store(app: web.Application) -> None:
+        await db.close()
+
+    screens = Screens(CardRenderer(), people_picker=settings.use_people_picker)
+    router = Router(ManagerDialogue(DialogueStore(db), screens, today), screens)
+    bot = HomeWorkBot(
+        router,
+        ConversationStore(db),
+        ConversationState(SqliteStorage(KeyValueStore(db))),
+    )
+    Routes(settings, create_adapter(settings), bot, db).install(app)
+    app.on_startup.append(open_store)
+    app.on_cleanup.append(close_store)
+    return app
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    log.info("Hjemmearbejdsdialog %s starting on %s:%s", VERSION, settings.host, settings.port)
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        shutdown_timeout=30,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The Teams-facing layer: the only package (with app.py) that imports botbuilder."""

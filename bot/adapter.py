@@ -1,0 +1,42 @@
+"""The botbuilder CloudAdapter with channel authentication and a friendly turn-error handler."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+)
+
+from core.texts import pick_locale, texts_for
+from settings import BotFrameworkConfig, Settings
+
+log = logging.getLogger(__name__)
+
+
+def where(error: BaseException) -> str:
+    """Where an error happened (file:line in function), without its message: messages can
+    carry what a user typed, and logs must not."""
+    frames = traceback.extract_tb(error.__traceback__)[-3:]
+    return " <- ".join(
+        f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" for f in reversed(frames)
+    )
+
+
+def create_adapter(settings: Settings) -> CloudAdapter:
+    auth = ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings))
+    adapter = CloudAdapter(auth)
+
+    async def on_error(context: TurnContext, error: Exception) -> None:
+        log.error("turn failed: %s at %s", type(error).__name__, where(error))
+        texts = texts_for(pick_locale(context.activity.locale))
+        try:
+            await context.send_activity(MessageFactory.text(texts("commands.error")))
+        except Exception as send_error:  # noqa: BLE001 - nothing more to do
+            log.error("could not tell the user about the error: %s", type(send_error).__name__)
+
+    adapter.on_turn_error = on_error
+    return adapter

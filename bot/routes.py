@@ -1,0 +1,105 @@
+"""HTTP endpoints: ``POST /api/messages`` (Bot Framework activities) and ``GET /healthz``.
+
+The request is checked before botbuilder sees it, so that a malformed request gets a clear
+4xx instead of an exception: content type (415), size (413, by aiohttp's client_max_size),
+JSON (400), the fields every activity has (400), and in local mode a service URL that is not
+on this machine (403) so the bot never posts answers to a host it does not know.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from botbuilder.core import Bot
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+from msrest.exceptions import DeserializationError
+
+from core.version import VERSION
+from settings import Settings
+from store.database import Database
+
+log = logging.getLogger(__name__)
+
+
+def _bad(status: int, reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=status)
+
+
+def activity_problem(body: Any) -> str | None:
+    """Why ``body`` is not a usable activity, or None."""
+    if not isinstance(body, dict):
+        return "the body must be a JSON object"
+    for key in ("type", "serviceUrl", "channelId"):
+        if not isinstance(body.get(key), str) or not body[key]:
+            return f"missing or invalid '{key}'"
+    for key in ("conversation", "from"):
+        part = body.get(key)
+        if not isinstance(part, dict) or not isinstance(part.get("id"), str) or not part["id"]:
+            return f"missing or invalid '{key}.id'"
+    if urlsplit(body["serviceUrl"]).scheme not in ("http", "https"):
+        return "invalid 'serviceUrl'"
+    return None
+
+
+class Routes:
+    def __init__(self, settings: Settings, adapter: CloudAdapter, bot: Bot, db: Database) -> None:
+        self.settings = settings
+        self.adapter = adapter
+        self.bot = bot
+        self.db = db
+
+    def install(self, app: web.Application) -> None:
+        app.router.add_post("/api/messages", self.messages)
+        app.router.add_get("/healthz", self.healthz)
+
+    async def messages(self, request: web.Request) -> web.Response:
+        if request.content_type != "application/json":
+            return _bad(415, "content type must be application/json")
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _bad(413, "request body too large")
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return _bad(400, "the body is not valid JSON")
+        problem = activity_problem(body)
+        if problem:
+            return _bad(400, problem)
+        if self.settings.local_mode:
+            host = (urlsplit(body["serviceUrl"]).hostname or "").lower()
+            if host not in self.settings.local_hosts:
+                log.warning("local mode: refused an activity for a service URL off this machine")
+                return _bad(403, "local mode only answers service URLs on this machine")
+        try:
+            activity = Activity().deserialize(body)
+        except (DeserializationError, ValueError, TypeError, AttributeError):
+            return _bad(400, "the activity could not be read")
+        auth_header = request.headers.get("Authorization", "")
+        try:
+            response = await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
+        except PermissionError:
+            return _bad(401, "unauthorized")
+        if response:
+            body_out = response.body
+            if hasattr(body_out, "serialize"):
+                body_out = body_out.serialize()
+            return web.json_response(body_out, status=response.status)
+        return web.Response(status=201)
+
+    async def healthz(self, _request: web.Request) -> web.Response:
+        store_ok = await self.db.ping()
+        return web.json_response(
+            {
+                "status": "ok" if store_ok else "degraded",
+                "version": VERSION,
+                "store": "ok" if store_ok else "unreachable",
+                "mode": "local" if self.settings.local_mode else "authenticated",
+            },
+            status=200 if store_ok else 503,
+        )

@@ -1,0 +1,124 @@
+"""The Teams activity handler: turns activities into an ``Actor`` and text or card data, asks
+the router, and delivers the ``TurnResult`` (replace the submitted card, send the replies)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from botbuilder.core import (
+    ActivityHandler,
+    CardFactory,
+    ConversationState,
+    MessageFactory,
+    TurnContext,
+)
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+
+from core.texts import pick_locale
+from dialogs.router import Router
+from dialogs.turn import Actor, TurnResult
+from store.conversations import ConversationStore
+
+log = logging.getLogger(__name__)
+_AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+
+
+def actor_of(activity: Activity) -> Actor:
+    sender = activity.from_property or ChannelAccount()
+    tenant = None
+    if isinstance(activity.channel_data, dict):
+        tenant = (activity.channel_data.get("tenant") or {}).get("id")
+    tenant = tenant or (activity.conversation.tenant_id if activity.conversation else None)
+    return Actor(
+        user_id=sender.aad_object_id or sender.id,
+        name=sender.name or "",
+        locale=pick_locale(activity.locale),
+        tenant_id=tenant,
+    )
+
+
+def message_text(activity: Activity) -> str:
+    """The typed text without the bot's @mention (group chats)."""
+    text = TurnContext.remove_recipient_mention(activity) or activity.text or ""
+    return _AT_TAG.sub("", text).strip()
+
+
+class HomeWorkBot(ActivityHandler):
+    def __init__(
+        self,
+        router: Router,
+        conversations: ConversationStore,
+        conversation_state: ConversationState,
+    ) -> None:
+        self.router = router
+        self.conversations = conversations
+        self.conversation_state = conversation_state
+        self._pointer = conversation_state.create_property("active_dialogue")
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        await super().on_turn(turn_context)
+        await self.conversation_state.save_changes(turn_context)
+
+    async def _remember(self, turn_context: TurnContext) -> bool:
+        activity = turn_context.activity
+        actor = actor_of(activity)
+        reference = TurnContext.get_conversation_reference(activity)
+        return await self.conversations.remember(
+            user_id=actor.user_id,
+            conversation_id=activity.conversation.id,
+            tenant_id=actor.tenant_id,
+            service_url=activity.service_url,
+            reference=reference.serialize(),
+        )
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        actor = actor_of(activity)
+        await self._remember(turn_context)
+        pointer = await self._pointer.get(turn_context, None)
+        if isinstance(activity.value, dict) and activity.value:
+            result = await self.router.on_card(actor, activity.value, pointer)
+        elif activity.value is not None:
+            result = TurnResult.say(actor.texts("notices.unknown_action"))
+        else:
+            result = await self.router.on_text(actor, message_text(activity), pointer)
+        if result.dialogue_id:
+            await self._pointer.set(turn_context, result.dialogue_id)
+        await self._deliver(turn_context, result)
+
+    async def _welcome_once(self, turn_context: TurnContext) -> None:
+        if await self._remember(turn_context):
+            await self._deliver(turn_context, self.router.welcome(actor_of(turn_context.activity)))
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._welcome_once(turn_context)
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(m.id == bot_id for m in members_added):
+            await self._welcome_once(turn_context)
+
+    async def _deliver(self, turn_context: TurnContext, result: TurnResult) -> None:
+        reply_to = turn_context.activity.reply_to_id
+        if result.replace is not None and reply_to:
+            replacement = MessageFactory.attachment(CardFactory.adaptive_card(result.replace))
+            replacement.id = reply_to
+            try:
+                await turn_context.update_activity(replacement)
+            except Exception as error:  # noqa: BLE001 - the answer still goes out
+                log.warning("could not replace the submitted card: %s", type(error).__name__)
+        activities = []
+        for reply in result.replies:
+            if reply.card is not None:
+                activities.append(MessageFactory.attachment(CardFactory.adaptive_card(reply.card)))
+            elif reply.text:
+                activities.append(MessageFactory.text(reply.text))
+        if activities:
+            await turn_context.send_activities(activities)
+
+    async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> None:
+        if turn_context.activity.type == ActivityTypes.installation_update:
+            return

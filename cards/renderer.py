@@ -1,0 +1,56 @@
+"""Render a card template to an Adaptive Card (a dict).
+
+Every ``{{ value }}`` in a template is written as a JSON literal (string, number, list …), so
+no text can break the card's JSON, whatever a user typed. Templates therefore write
+``"text": {{ title }}`` without quotes. Macro output (already JSON) passes through as is.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+#: Teams accepts bot messages up to 100 KB; keep cards well under it.
+MAX_CARD_BYTES = 80 * 1024
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+
+
+class CardTooLarge(ValueError):
+    pass
+
+
+def _as_json(value: Any) -> Markup:
+    if isinstance(value, Markup):  # output of a macro: JSON already
+        return value
+    return Markup(json.dumps(value, ensure_ascii=False))
+
+
+class CardRenderer:
+    def __init__(self, templates_dir: Path = TEMPLATES_DIR) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(templates_dir),
+            autoescape=True,  # makes macro output Markup, so _as_json can tell it apart
+            finalize=_as_json,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def render(self, name: str, **context: Any) -> dict[str, Any]:
+        text = self.env.get_template(f"{name}.json.j2").render(**context)
+        card = json.loads(text)
+        size = len(json.dumps(card, ensure_ascii=False).encode("utf-8"))
+        if size > MAX_CARD_BYTES:
+            raise CardTooLarge(f"card {name} is {size} bytes")
+        return card
+
+    def template_names(self) -> list[str]:
+        return sorted(
+            p.name.removesuffix(".json.j2")
+            for p in Path(self.env.loader.searchpath[0]).glob("*.json.j2")  # type: ignore[union-attr]
+        )

@@ -1,0 +1,149 @@
+"""Turn dialogue data into what the card templates show: labels, choices, values, facts.
+
+The templates decide layout; this module only looks texts up and formats values, so that
+wording stays in the content files and layout stays in the templates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.dialogue import Dialogue
+from core.fields import FORM_STEPS, STEP_IDS, STEPS_BY_ID, Field, Step
+from core.rules import RuleHit
+from core.texts import Texts
+from core.validation import FieldError
+
+
+def envelope(verb: str, dialogue: Dialogue, **extra: Any) -> dict[str, Any]:
+    """The hidden data every dialogue button carries: which dialogue, step and version."""
+    return {
+        "verb": verb,
+        "dialogue_id": dialogue.id,
+        "step": dialogue.step,
+        "version": dialogue.version,
+        **extra,
+    }
+
+
+def _card_value(f: Field, value: Any) -> Any:
+    """A stored answer in the form the card input expects as its initial value."""
+    if value is None:
+        return None
+    if f.kind == "multi":
+        return ",".join(value)
+    if f.kind == "toggle":
+        return "true" if value else "false"
+    if f.kind == "number":
+        return int(value) if float(value).is_integer() else value
+    return value
+
+
+def input_view(
+    f: Field, t: Texts, value: Any = None, *, people_picker: bool = False
+) -> dict[str, Any]:
+    key = f"fields.{f.id}"
+    view: dict[str, Any] = {
+        "id": f.id,
+        "kind": f.kind,
+        "label": t(f"{key}.label"),
+        "required": f.required,
+        "error": t("errors.required", label=t(f"{key}.label")),
+        "value": _card_value(f, value),
+        "placeholder": t(f"{key}.placeholder") if t.has(f"{key}.placeholder") else None,
+        "max_len": f.max_len or None,
+        "multiline": f.multiline,
+        "min": f.minimum,
+        "max": f.maximum,
+        "people_picker": people_picker and f.kind == "person",
+    }
+    if f.kind in ("choice", "multi"):
+        view["choices"] = [{"title": t(f"{f.choices_text_key}.{c}"), "value": c} for c in f.choices]
+    if view["people_picker"]:
+        view["placeholder"] = t(f"{key}.picker_placeholder")
+    return view
+
+
+def form_view(
+    step: Step,
+    t: Texts,
+    values: dict[str, Any],
+    *,
+    people_picker: bool = False,
+) -> dict[str, dict[str, Any]]:
+    """{field id: input view} for every input of ``step``, prefilled with ``values``."""
+    return {
+        f.id: input_view(f, t, values.get(f.id), people_picker=people_picker) for f in step.fields
+    }
+
+
+def display(f: Field, value: Any, t: Texts) -> str:
+    """An answer as a person reads it on a summary."""
+    if value is None or value == [] or value == "":
+        return t("common.not_answered")
+    if f.kind == "choice":
+        return t(f"{f.choices_text_key}.{value}")
+    if f.kind == "multi":
+        return ", ".join(t(f"{f.choices_text_key}.{v}") for v in value)
+    if f.kind == "toggle":
+        return t("common.yes") if value else t("common.no")
+    if f.kind == "number":
+        number = f"{float(value):g}"
+        return number.replace(".", ",") if t.locale == "da-DK" else number
+    if f.kind == "date":
+        y, m, d = value.split("-")
+        return f"{d}-{m}-{y}" if t.locale == "da-DK" else value
+    return str(value)
+
+
+def error_lines(step: Step, errors: list[FieldError], t: Texts) -> list[str]:
+    lines = []
+    for e in errors:
+        f = step.field(e.field)
+        upper = f"{f.maximum:g}" if f.maximum is not None else f.max_len
+        lower = f"{f.minimum:g}" if f.minimum is not None else ""
+        lines.append(t(f"errors.{e.error}", label=t(f"fields.{f.id}.label"), max=upper, min=lower))
+    return lines
+
+
+def facts(step: Step, answers: dict[str, Any], t: Texts) -> list[dict[str, str]]:
+    return [
+        {"title": t(f"fields.{f.id}.label"), "value": display(f, answers.get(f.id), t)}
+        for f in step.fields
+        if not (f.kind == "toggle" and not answers.get(f.id)) and f.id in answers
+    ]
+
+
+def sections(answers: dict[str, dict[str, Any]], t: Texts) -> list[dict[str, Any]]:
+    """One titled block of facts per answered step, in dialogue order."""
+    return [
+        {
+            "step": s.id,
+            "title": t(f"steps.{s.id}.title"),
+            "facts": facts(s, answers.get(s.id, {}), t),
+        }
+        for s in FORM_STEPS
+        if s.id in answers
+    ]
+
+
+def rule_view(hits: list[RuleHit], t: Texts) -> dict[str, list[dict[str, str]]]:
+    def line(h: RuleHit) -> dict[str, str]:
+        return {"rule": t(f"rules.{h.rule}"), "text": t(f"actions.{h.key}")}
+
+    return {
+        "actions": [line(h) for h in hits if h.kind == "action"],
+        "infos": [line(h) for h in hits if h.kind == "info"],
+    }
+
+
+def progress(dialogue: Dialogue, t: Texts) -> str:
+    return t("common.step_of", number=dialogue.step_number(), total=len(STEP_IDS))
+
+
+def editable_steps(dialogue: Dialogue, t: Texts) -> list[dict[str, str]]:
+    return [
+        {"title": t(f"steps.{sid}.title"), "value": sid}
+        for sid in STEPS_BY_ID
+        if dialogue.can_edit(sid)
+    ]

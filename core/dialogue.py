@@ -1,0 +1,57 @@
+"""A home-working dialogue in progress and the agreement it concludes in.
+
+Plain data plus the transitions between steps. The ``version`` is bumped by every change;
+each card carries the version it was made for, so a replayed or stale submit is recognised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.fields import FORM_STEPS, REVIEW, STEP_IDS, STEPS_BY_ID
+
+IN_PROGRESS = "in_progress"
+CONCLUDED = "concluded"
+CANCELLED = "cancelled"
+
+
+@dataclass
+class Dialogue:
+    id: str
+    manager_id: str
+    manager_name: str
+    locale: str
+    state: str = IN_PROGRESS
+    step: str = FORM_STEPS[0].id
+    version: int = 1
+    editing: bool = False  # True while one topic is being edited from the review
+    employee_id: str | None = None
+    employee_name: str | None = None
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    created_at: str = ""
+    updated_at: str = ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == IN_PROGRESS
+
+    def step_number(self) -> int:
+        return STEP_IDS.index(self.step) + 1
+
+    def next_step(self) -> str:
+        """Where a valid submit of the current step leads."""
+        if self.editing or self.step == REVIEW:
+            return REVIEW
+        return STEP_IDS[STEP_IDS.index(self.step) + 1]
+
+    def previous_step(self) -> str | None:
+        index = STEP_IDS.index(self.step)
+        return STEP_IDS[index - 1] if index > 0 else None
+
+    def can_edit(self, step: str) -> bool:
+        """Any form step may be edited once it has been answered."""
+        return step in STEPS_BY_ID and step in self.answers
+
+    def employee_label(self) -> str:
+        return self.employee_name or ""

@@ -1,0 +1,189 @@
+"""The inputs of every step of the manager's dialogue, as data.
+
+One definition serves three readers: the card templates (which input to show, with which
+choices and limits), the server-side validation (a submit is never trusted because the card
+said ``isRequired``) and the summary (how an answer is shown). Labels and choice titles live
+in the content files under ``fields.<id>``; here are only ids, kinds and limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+FieldKind = Literal["text", "choice", "multi", "number", "date", "time", "toggle", "person"]
+
+NOTE_MAX = 1000
+SHORT_MAX = 200
+LONG_MAX = 500
+
+
+@dataclass(frozen=True)
+class Field:
+    id: str
+    kind: FieldKind
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    max_len: int = 0
+    minimum: float | None = None
+    maximum: float | None = None
+    multiline: bool = False
+    #: Where the choice titles live under ``fields.`` when not under the field's own id.
+    choices_key: str = ""
+
+    @property
+    def choices_text_key(self) -> str:
+        return f"fields.{self.choices_key or self.id}.choices"
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    topic: str | None  # T1–T4 for the four dialogue topics, None for the other steps
+    fields: tuple[Field, ...]
+
+    def field(self, field_id: str) -> Field:
+        for f in self.fields:
+            if f.id == field_id:
+                return f
+        raise KeyError(field_id)
+
+
+YES_PARTLY_NO = ("yes", "partly", "no")
+SUPPORT = ("supports", "neutral", "against")
+EQUIPMENT_ITEMS = ("pc", "screen", "keyboard_mouse", "chair", "desk", "headset", "phone")
+EQUIPMENT_PROVIDERS = ("employer", "employee", "missing", "not_needed")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+
+
+def _note(step_id: str) -> Field:
+    return Field(f"{step_id}_note", "text", max_len=NOTE_MAX, multiline=True)
+
+
+def _equipment_fields() -> tuple[Field, ...]:
+    fields: list[Field] = []
+    for item in EQUIPMENT_ITEMS:
+        fields.append(
+            Field(
+                f"eq_{item}_by",
+                "choice",
+                required=True,
+                choices=EQUIPMENT_PROVIDERS,
+                choices_key="equipment_provider",
+            )
+        )
+        fields.append(Field(f"eq_{item}_carried", "toggle"))
+    return tuple(fields)
+
+
+EMPLOYEE = Step(
+    "employee",
+    None,
+    (
+        Field("employee", "person", required=True, max_len=SHORT_MAX),
+        Field("unit", "text", max_len=SHORT_MAX),
+        Field("initiated_by", "choice", required=True, choices=("employee", "employer")),
+    ),
+)
+
+TASKS = Step(
+    "tasks",
+    "T1",
+    (
+        Field("days_per_week", "choice", required=True, choices=("0", "1", "2", "3", "4", "5")),
+        Field("day_pattern", "choice", required=True, choices=("fixed", "flexible")),
+        Field("fixed_days", "multi", choices=WEEKDAYS),
+        Field("available_from", "time", required=True),
+        Field("available_to", "time", required=True),
+        Field("tasks_home", "text", max_len=LONG_MAX, multiline=True),
+        Field("tasks_office", "text", max_len=LONG_MAX, multiline=True),
+        Field(
+            "special_care",
+            "multi",
+            choices=("data_security", "confidentiality", "difficult_conversations"),
+        ),
+        Field("special_care_measures", "text", max_len=LONG_MAX, multiline=True),
+        Field("systematic", "choice", required=True, choices=("no", "yes")),
+        _note("tasks"),
+    ),
+)
+
+ENVIRONMENT = Step(
+    "environment",
+    "T2",
+    (
+        Field("manager_contact", "choice", required=True, choices=("daily", "weekly", "as_needed")),
+        Field("colleague_impact", "choice", required=True, choices=("none", "some", "large")),
+        Field("colleague_contact", "text", max_len=LONG_MAX, multiline=True),
+        Field("work_life_fit", "choice", required=True, choices=("good", "partly", "poor")),
+        _note("environment"),
+    ),
+)
+
+TECHNOLOGY = Step(
+    "technology",
+    "T3",
+    (
+        Field(
+            "main_device", "choice", required=True, choices=("laptop", "desktop", "tablet_phone")
+        ),
+        Field("laptop_hours", "number", required=True, minimum=0, maximum=16),
+        *_equipment_fields(),
+        Field("systems_access", "choice", required=True, choices=YES_PARTLY_NO),
+        _note("technology"),
+    ),
+)
+
+ERGONOMICS = Step(
+    "ergonomics",
+    "T4",
+    (
+        Field("can_arrange", "choice", required=True, choices=YES_PARTLY_NO),
+        Field("vary_positions", "choice", required=True, choices=("yes", "no")),
+        Field("breaks_planned", "choice", required=True, choices=YES_PARTLY_NO),
+        Field("office_chair_home", "toggle"),
+        _note("ergonomics"),
+    ),
+)
+
+WEIGHING = Step(
+    "weighing",
+    None,
+    (
+        Field("weigh_organisation", "choice", required=True, choices=SUPPORT),
+        Field("weigh_organisation_note", "text", max_len=LONG_MAX, multiline=True),
+        Field("weigh_task", "choice", required=True, choices=SUPPORT),
+        Field("weigh_task_note", "text", max_len=LONG_MAX, multiline=True),
+        Field("weigh_individual", "choice", required=True, choices=SUPPORT),
+        Field("weigh_individual_note", "text", max_len=LONG_MAX, multiline=True),
+    ),
+)
+
+OUTCOME = Step(
+    "outcome",
+    None,
+    (
+        Field(
+            "decision",
+            "choice",
+            required=True,
+            choices=("approved", "approved_with_conditions", "not_approved"),
+        ),
+        Field("conditions", "text", max_len=NOTE_MAX, multiline=True),
+        Field("follow_up_date", "date", required=True),
+    ),
+)
+
+#: The steps with inputs, in the order the manager meets them. "review" follows them.
+FORM_STEPS: tuple[Step, ...] = (
+    EMPLOYEE,
+    TASKS,
+    ENVIRONMENT,
+    TECHNOLOGY,
+    ERGONOMICS,
+    WEIGHING,
+    OUTCOME,
+)
+REVIEW = "review"
+STEP_IDS: tuple[str, ...] = tuple(s.id for s in FORM_STEPS) + (REVIEW,)
+STEPS_BY_ID: dict[str, Step] = {s.id: s for s in FORM_STEPS}

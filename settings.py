@@ -1,0 +1,84 @@
+"""All settings in one typed object, read from environment variables and an optional ``.env``.
+
+Every key is documented in ``.env.example``. With no Microsoft app credentials the bot runs in
+local mode (Agents Playground, embedded SQLite); each remote part switches on when its
+settings are present.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    app_env: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(3978, ge=1, le=65535)
+    database_path: Path = Path("data/hjemmearbejde.sqlite3")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    timezone: str = "Europe/Copenhagen"
+
+    microsoft_app_id: str = ""
+    microsoft_app_password: SecretStr = SecretStr("")
+    microsoft_app_type: Literal["SingleTenant", "MultiTenant", "UserAssignedMSI"] = "SingleTenant"
+    microsoft_app_tenant_id: str = ""
+
+    #: "graph": Teams' people picker; "text": a typed name or e-mail; "auto": picker when
+    #: app credentials are set (real Teams), typed text in local mode.
+    people_picker: Literal["auto", "graph", "text"] = "auto"
+    max_body_bytes: int = Field(256 * 1024, ge=1024, le=4 * 1024 * 1024)
+    #: In local mode the bot only answers service URLs on these hosts (the Agents Playground).
+    local_service_hosts: str = "localhost,127.0.0.1,::1"
+
+    @property
+    def local_mode(self) -> bool:
+        return not self.microsoft_app_id
+
+    @property
+    def use_people_picker(self) -> bool:
+        if self.people_picker == "auto":
+            return not self.local_mode
+        return self.people_picker == "graph"
+
+    def credential_problem(self) -> str | None:
+        """What is missing for channel authentication with the configured app type."""
+        if self.local_mode:
+            return None
+        if self.microsoft_app_type == "SingleTenant":
+            missing = [
+                name
+                for name, value in (
+                    ("MICROSOFT_APP_PASSWORD", self.microsoft_app_password.get_secret_value()),
+                    ("MICROSOFT_APP_TENANT_ID", self.microsoft_app_tenant_id),
+                )
+                if not value
+            ]
+            if missing:
+                return f"MICROSOFT_APP_TYPE=SingleTenant also needs {' and '.join(missing)}"
+        if self.microsoft_app_type == "UserAssignedMSI" and not self.microsoft_app_tenant_id:
+            return "MICROSOFT_APP_TYPE=UserAssignedMSI also needs MICROSOFT_APP_TENANT_ID"
+        return None
+
+    @property
+    def local_hosts(self) -> frozenset[str]:
+        return frozenset(
+            h.strip().lower() for h in self.local_service_hosts.split(",") if h.strip()
+        )
+
+
+class BotFrameworkConfig:
+    """The attribute names botbuilder's ConfigurationBotFrameworkAuthentication reads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.APP_ID = settings.microsoft_app_id
+        self.APP_PASSWORD = settings.microsoft_app_password.get_secret_value()
+        # botbuilder reads an empty app id as "no authentication" only for MultiTenant.
+        self.APP_TYPE = "MultiTenant" if settings.local_mode else settings.microsoft_app_type
+        self.APP_TENANTID = settings.microsoft_app_tenant_id

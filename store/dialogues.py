@@ -1,0 +1,160 @@
+"""Dialogues and agreements in SQLite.
+
+Every change is a compare-and-set on the dialogue's version: two submits of the same card
+(a double click, a replay) cannot both win. Concluding writes the dialogue and its agreement
+in one transaction, so an agreement never exists without its dialogue being concluded.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiosqlite
+
+from core.dialogue import CONCLUDED, Dialogue
+from store.database import Database, utc_now
+
+_COLUMNS = (
+    "id, manager_id, manager_name, employee_id, employee_name, state, step, version, editing,"
+    " answers, locale, created_at, updated_at"
+)
+
+
+def _dialogue(row: aiosqlite.Row) -> Dialogue:
+    return Dialogue(
+        id=row["id"],
+        manager_id=row["manager_id"],
+        manager_name=row["manager_name"],
+        employee_id=row["employee_id"],
+        employee_name=row["employee_name"],
+        state=row["state"],
+        step=row["step"],
+        version=row["version"],
+        editing=bool(row["editing"]),
+        answers=json.loads(row["answers"]),
+        locale=row["locale"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+class DialogueStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, dialogue: Dialogue) -> Dialogue:
+        now = utc_now()
+        dialogue.created_at = dialogue.updated_at = now
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                f"INSERT INTO dialogues ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    dialogue.id,
+                    dialogue.manager_id,
+                    dialogue.manager_name,
+                    dialogue.employee_id,
+                    dialogue.employee_name,
+                    dialogue.state,
+                    dialogue.step,
+                    dialogue.version,
+                    int(dialogue.editing),
+                    json.dumps(dialogue.answers),
+                    dialogue.locale,
+                    now,
+                    now,
+                ),
+            )
+        return dialogue
+
+    async def get(self, dialogue_id: str) -> Dialogue | None:
+        row = await self.db.fetchone(
+            f"SELECT {_COLUMNS} FROM dialogues WHERE id = ?", (dialogue_id,)
+        )
+        return _dialogue(row) if row else None
+
+    async def for_manager(self, manager_id: str) -> list[Dialogue]:
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM dialogues WHERE manager_id = ? ORDER BY updated_at DESC, id",
+            (manager_id,),
+        )
+        return [_dialogue(r) for r in rows]
+
+    async def latest_open(self, manager_id: str) -> Dialogue | None:
+        row = await self.db.fetchone(
+            f"SELECT {_COLUMNS} FROM dialogues WHERE manager_id = ? AND state = 'in_progress'"
+            " ORDER BY updated_at DESC, id DESC LIMIT 1",
+            (manager_id,),
+        )
+        return _dialogue(row) if row else None
+
+    @staticmethod
+    async def _update(
+        conn: aiosqlite.Connection, dialogue: Dialogue, expected_version: int
+    ) -> bool:
+        cursor = await conn.execute(
+            "UPDATE dialogues SET employee_id = ?, employee_name = ?, state = ?, step = ?,"
+            " version = ?, editing = ?, answers = ?, updated_at = ?"
+            " WHERE id = ? AND version = ?",
+            (
+                dialogue.employee_id,
+                dialogue.employee_name,
+                dialogue.state,
+                dialogue.step,
+                dialogue.version,
+                int(dialogue.editing),
+                json.dumps(dialogue.answers),
+                dialogue.updated_at,
+                dialogue.id,
+                expected_version,
+            ),
+        )
+        return cursor.rowcount == 1
+
+    async def save(self, dialogue: Dialogue, expected_version: int) -> bool:
+        """Store ``dialogue`` if nobody changed it since ``expected_version``; False if stale."""
+        dialogue.updated_at = utc_now()
+        async with self.db.transaction() as conn:
+            return await self._update(conn, dialogue, expected_version)
+
+    async def conclude(
+        self, dialogue: Dialogue, expected_version: int, record: dict[str, Any]
+    ) -> bool:
+        """Mark the dialogue concluded and store its agreement, both or neither."""
+        dialogue.updated_at = utc_now()
+        dialogue.state = CONCLUDED
+        async with self.db.transaction() as conn:
+            if not await self._update(conn, dialogue, expected_version):
+                return False
+            await conn.execute(
+                "INSERT INTO agreements (dialogue_id, version, state, manager_id, employee_id,"
+                " employee_name, decision, follow_up_date, record, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    dialogue.id,
+                    record["version"],
+                    record["state"],
+                    dialogue.manager_id,
+                    dialogue.employee_id,
+                    dialogue.employee_name,
+                    record["decision"],
+                    record["follow_up_date"],
+                    json.dumps(record),
+                    dialogue.updated_at,
+                ),
+            )
+        return True
+
+    async def agreements_for_manager(self, manager_id: str) -> list[dict[str, Any]]:
+        rows = await self.db.fetchall(
+            "SELECT record FROM agreements WHERE manager_id = ? ORDER BY created_at DESC, dialogue_id",
+            (manager_id,),
+        )
+        return [json.loads(r["record"]) for r in rows]
+
+    async def agreement(self, dialogue_id: str, version: int) -> dict[str, Any] | None:
+        row = await self.db.fetchone(
+            "SELECT record FROM agreements WHERE dialogue_id = ? AND version = ?",
+            (dialogue_id, version),
+        )
+        return json.loads(row["record"]) if row else None

@@ -1,0 +1,62 @@
+"""A complete set of card answers, as Teams submits them (strings, "a,b" for multi-select,
+"true"/"false" for toggles), for a manager dialogue that triggers most rules."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+FOLLOW_UP = (date.today() + timedelta(days=90)).isoformat()
+
+STEP_ANSWERS: dict[str, dict[str, str]] = {
+    "employee": {"employee": "Mette Sørensen", "unit": "Borgerservice", "initiated_by": "employee"},
+    "tasks": {
+        "days_per_week": "2",
+        "day_pattern": "fixed",
+        "fixed_days": "mon,thu",
+        "available_from": "08:00",
+        "available_to": "15:30",
+        "tasks_home": "Sagsbehandling og notater",
+        "tasks_office": "Borgermøder",
+        "special_care": "data_security,confidentiality",
+        "special_care_measures": "Låst skærm og lukket rum",
+        "systematic": "no",
+        "tasks_note": "Hemmelig note om opgaver",
+    },
+    "environment": {
+        "manager_contact": "weekly",
+        "colleague_impact": "some",
+        "colleague_contact": "Morgenmøde på Teams",
+        "work_life_fit": "good",
+        "environment_note": "",
+    },
+    "technology": {
+        "main_device": "laptop",
+        "laptop_hours": "3",
+        **{
+            f"eq_{i}_by": "employer"
+            for i in ("pc", "screen", "keyboard_mouse", "chair", "desk", "headset", "phone")
+        },
+        "eq_pc_carried": "true",
+        "eq_screen_carried": "false",
+        "systems_access": "yes",
+    },
+    "ergonomics": {
+        "can_arrange": "yes",
+        "vary_positions": "yes",
+        "breaks_planned": "partly",
+        "office_chair_home": "false",
+    },
+    "weighing": {
+        "weigh_organisation": "supports",
+        "weigh_organisation_note": "Kerneopgaven løses fint",
+        "weigh_task": "supports",
+        "weigh_task_note": "",
+        "weigh_individual": "neutral",
+        "weigh_individual_note": "",
+    },
+    "outcome": {
+        "decision": "approved_with_conditions",
+        "conditions": "Møder op ved teammøder",
+        "follow_up_date": FOLLOW_UP,
+    },
+}

@@ -1,0 +1,54 @@
+"""The manager's whole dialogue through the real HTTP endpoint, from `start` to a stored agreement."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tests.answers import STEP_ANSWERS
+from tests.harness import action_data, inputs, texts_of
+
+STEPS = list(STEP_ANSWERS)
+
+
+async def walk_to_review(client):
+    await client.say("start")
+    for step in STEPS:
+        card_msg = client.last_card()
+        data = action_data(card_msg.card, "next")
+        assert data["step"] == step
+        sent = await client.submit(card_msg, {**data, **STEP_ANSWERS[step]})
+        assert sent and sent[-1].card is not None, texts_of(sent)
+        # The submitted card was replaced in place by a read-only version.
+        assert card_msg.updates, f"card of step {step} was not replaced"
+        assert not inputs(card_msg.card)
+        assert not [a for a in card_msg.card.get("actions", [])]
+    return client.last_card()
+
+
+async def test_whole_dialogue_stores_an_agreement(manager, db_path):
+    review = await walk_to_review(manager)
+    body = str(review.card)
+    assert "Gennemse aftalen" in body
+    assert "R1 Skærmarbejde" in body and "R2" in body and "R6" in body
+    sent = await manager.submit(review, action_data(review.card, "conclude"))
+    summary = [s for s in sent if s.card]
+    assert summary and "Aftale om hjemmearbejde" in str(summary[0].card)
+    assert any("er gemt" in t for t in texts_of(sent))
+
+    rows = (
+        sqlite3.connect(db_path)
+        .execute("SELECT decision, follow_up_date, employee_name, state FROM agreements")
+        .fetchall()
+    )
+    assert rows == [
+        (
+            "approved_with_conditions",
+            STEP_ANSWERS["outcome"]["follow_up_date"],
+            "Mette Sørensen",
+            "concluded",
+        )
+    ]
+
+    status = await manager.say("status")
+    assert "Mette Sørensen" in str(status[-1].card)
+    assert "Godkendt med betingelser" in str(status[-1].card)
