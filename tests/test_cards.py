@@ -1,0 +1,96 @@
+"""Every card the bot can send is a valid Adaptive Card 1.5 (the official schema, with only
+the two Teams extensions allowed) and stays under 80 KB."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft6Validator
+
+from cards.renderer import MAX_CARD_BYTES, CardRenderer
+from tests.card_catalogue import all_cards
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "adaptive-card-1.5.json"
+CARDS = list(all_cards())
+
+
+def teams_schema() -> dict:
+    """The 1.5 schema plus exactly the Teams extensions the bot uses: ``msteams`` on the card
+    and the people picker's ``choices.data`` on Input.ChoiceSet."""
+    schema = copy.deepcopy(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    defs = schema["definitions"]
+    defs["AdaptiveCard"]["properties"]["msteams"] = {
+        "type": "object",
+        "properties": {"width": {"enum": ["Full"]}},
+        "additionalProperties": False,
+    }
+    defs["Input.ChoiceSet"]["properties"]["choices.data"] = {
+        "type": "object",
+        "properties": {
+            "type": {"const": "Data.Query"},
+            "dataset": {"const": "graph.microsoft.com/users"},
+        },
+        "required": ["type", "dataset"],
+        "additionalProperties": False,
+    }
+    return schema
+
+
+VALIDATOR = Draft6Validator(teams_schema())
+
+
+@pytest.mark.parametrize(("name", "card"), CARDS, ids=[n for n, _ in CARDS])
+def test_card_is_valid_adaptive_card_1_5(name, card):
+    errors = sorted(VALIDATOR.iter_errors(card), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message[:200]}" for e in errors[:5]]
+    assert card["version"] == "1.5"
+
+
+@pytest.mark.parametrize(("name", "card"), CARDS, ids=[n for n, _ in CARDS])
+def test_card_is_under_80_kb(name, card):
+    assert len(json.dumps(card, ensure_ascii=False).encode()) < MAX_CARD_BYTES
+
+
+def test_the_schema_check_can_fail():
+    broken = copy.deepcopy(CARDS[0][1])
+    broken["body"][0]["wrap"] = "yes"
+    broken["unknownKey"] = 1
+    assert list(VALIDATOR.iter_errors(broken))
+
+
+def test_every_template_is_covered():
+    names = set(CardRenderer().template_names())
+    covered = {n.split()[0] for n, _ in CARDS}
+    steps = {n.removeprefix("step_") for n in names if n.startswith("step_")}
+    assert steps <= covered
+    assert {"welcome", "help", "review", "answered", "agreement", "status"} <= covered
+
+
+def test_user_text_cannot_break_the_card_json():
+    card = CardRenderer().render(
+        "answered", title='"}], "x": {"', note='\\ " \n </script> {{ }}', answers=[]
+    )
+    assert card["body"][0]["text"] == '"}], "x": {"'
+    assert "x" not in card
+
+
+def test_inputs_carry_required_and_error_message():
+    from tests.harness import inputs
+
+    card = dict(CARDS)["tasks da-DK/text"]
+    days = inputs(card)["days_per_week"]
+    assert days["isRequired"] is True and days["errorMessage"]
+    assert inputs(card)["tasks_note"]["maxLength"] == 1000
+
+
+def test_people_picker_in_teams_and_typed_name_locally():
+    from tests.harness import inputs
+
+    picker = inputs(dict(CARDS)["employee da-DK/picker"])["employee"]
+    assert picker["type"] == "Input.ChoiceSet" and picker["style"] == "filtered"
+    assert picker["choices.data"]["dataset"] == "graph.microsoft.com/users"
+    typed = inputs(dict(CARDS)["employee da-DK/text"])["employee"]
+    assert typed["type"] == "Input.Text"

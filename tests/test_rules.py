@@ -1,0 +1,119 @@
+"""Each rule of the guidance on both sides of its boundary (pure functions, no bot)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from core.rules import evaluate, triggered_rules
+
+BASE = {
+    "employee": {"initiated_by": "employer"},
+    "tasks": {"days_per_week": "1", "systematic": "no"},
+    "technology": {
+        "main_device": "laptop",
+        "laptop_hours": 1.0,
+        "eq_chair_by": "employer",
+        "eq_desk_by": "employer",
+    },
+    "ergonomics": {"can_arrange": "yes", "vary_positions": "yes", "breaks_planned": "yes"},
+    "outcome": {"decision": "approved"},
+}
+
+
+def with_(**changes: dict) -> dict:
+    answers = copy.deepcopy(BASE)
+    for step, values in changes.items():
+        answers.setdefault(step, {}).update(values)
+    return answers
+
+
+def keys(answers: dict) -> set[str]:
+    return {h.key for h in evaluate(answers)}
+
+
+def test_base_case_has_only_the_rules_every_home_worker_meets():
+    assert triggered_rules(evaluate(BASE)) == ["R4", "R5", "R6", "R10", "R11", "R12"]
+
+
+@pytest.mark.parametrize(("days", "fires"), [("1", False), ("2", True), ("5", True)])
+def test_r1_screen_work_rules_from_two_days(days, fires):
+    assert ("screen_work_rules" in keys(with_(tasks={"days_per_week": days}))) is fires
+
+
+@pytest.mark.parametrize(("days", "fires"), [("1", False), ("2", True)])
+def test_r7_eye_test_offered_with_screen_work(days, fires):
+    assert ("offer_eye_test" in keys(with_(tasks={"days_per_week": days}))) is fires
+
+
+@pytest.mark.parametrize(("hours", "fires"), [(2.0, False), (2.5, True), (8.0, True)])
+def test_r2_laptop_over_two_hours_needs_keyboard_and_mouse(hours, fires):
+    answers = with_(technology={"laptop_hours": hours})
+    assert ("separate_keyboard_mouse" in keys(answers)) is fires
+
+
+def test_r2_tablet_or_phone_is_discussed():
+    assert "tablet_phone_check" in keys(with_(technology={"main_device": "tablet_phone"}))
+    assert "tablet_phone_check" not in keys(BASE)
+
+
+@pytest.mark.parametrize(("systematic", "fires"), [("no", False), ("yes", True)])
+def test_r3_systematic_home_working_goes_to_med(systematic, fires):
+    assert ("med_committee" in keys(with_(tasks={"systematic": systematic}))) is fires
+
+
+def test_r4_who_pays_depends_on_whose_wish():
+    employee_wish = keys(with_(employee={"initiated_by": "employee"}))
+    employer_wish = keys(with_(employee={"initiated_by": "employer"}))
+    assert "equipment_employee_wish" in employee_wish
+    assert "equipment_employer_wish" not in employee_wish
+    assert "equipment_employer_wish" in employer_wish
+    assert "equipment_employee_wish" not in employer_wish
+
+
+@pytest.mark.parametrize(("days", "fires"), [("0", False), ("1", True)])
+def test_r5_r6_r10_r11_r12_apply_to_any_home_working(days, fires):
+    found = keys(with_(tasks={"days_per_week": days}))
+    for key in (
+        "employee_contributes",
+        "apv_covers_home",
+        "rest_period",
+        "insurance_and_group",
+        "responsibility_stands",
+    ):
+        assert (key in found) is fires, key
+
+
+@pytest.mark.parametrize(("vary", "fires"), [("yes", False), ("no", True)])
+def test_r7_room_to_vary_positions(vary, fires):
+    assert ("room_for_positions" in keys(with_(ergonomics={"vary_positions": vary}))) is fires
+
+
+@pytest.mark.parametrize(("breaks", "fires"), [("yes", False), ("partly", True), ("no", True)])
+def test_r8_breaks_and_variation(breaks, fires):
+    assert ("plan_breaks" in keys(with_(ergonomics={"breaks_planned": breaks}))) is fires
+
+
+@pytest.mark.parametrize(
+    ("changes", "fires"),
+    [
+        ({}, False),
+        ({"technology": {"eq_chair_by": "missing"}}, True),
+        ({"technology": {"eq_desk_by": "missing"}}, True),
+        ({"ergonomics": {"can_arrange": "partly"}}, True),
+    ],
+)
+def test_r9_suitable_furniture(changes, fires):
+    assert ("suitable_furniture" in keys(with_(**changes))) is fires
+
+
+def test_not_approved_means_no_home_working_rules():
+    answers = with_(tasks={"days_per_week": "3"}, outcome={"decision": "not_approved"})
+    assert evaluate(answers) == []
+
+
+def test_actions_and_infos_are_told_apart():
+    kinds = {h.key: h.kind for h in evaluate(with_(tasks={"days_per_week": "2"}))}
+    assert kinds["apv_covers_home"] == "action"
+    assert kinds["insurance_and_group"] == "info"

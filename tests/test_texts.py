@@ -1,0 +1,54 @@
+"""Every text exists in Danish and English, and nothing the bot shows lacks its text."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from core.fields import FORM_STEPS, STEP_IDS
+from core.rules import RULES
+from core.texts import CONTENT_DIR, LOCALES, flatten, pick_locale, texts_for
+from tests.test_rules import BASE
+
+
+def entries(locale: str) -> dict[str, str]:
+    with (CONTENT_DIR / f"{locale}.toml").open("rb") as fh:
+        return dict(flatten(tomllib.load(fh)))
+
+
+def test_both_locales_have_the_same_keys():
+    da, en = entries("da-DK"), entries("en-US")
+    assert set(da) == set(en)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_empty_texts(locale):
+    empty = [k for k, v in entries(locale).items() if not isinstance(v, str) or not v.strip()]
+    assert empty == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_field_step_choice_and_rule_has_text(locale):
+    t = texts_for(locale)
+    for sid in STEP_IDS:
+        assert t(f"steps.{sid}.title") and t(f"steps.{sid}.intro")
+    for step in FORM_STEPS:
+        for f in step.fields:
+            assert t(f"fields.{f.id}.label")
+            for c in f.choices:
+                assert t(f"{f.choices_text_key}.{c}")
+    for n in range(1, 13):
+        assert t(f"rules.R{n}")
+    hits = [h for rule in RULES for h in rule({**BASE, "tasks": {"days_per_week": "3"}})]
+    for h in hits:
+        assert t(f"actions.{h.key}")
+
+
+def test_danish_is_the_default_and_english_follows_teams():
+    assert pick_locale(None) == "da-DK"
+    assert pick_locale("da-DK") == "da-DK"
+    assert pick_locale("nb-NO") == "da-DK"
+    assert pick_locale("en-GB") == "en-US"
+    assert texts_for("en-US")("buttons.next") == "Next"
+    assert texts_for("da-DK")("buttons.next") == "Næste"

@@ -1,0 +1,104 @@
+"""Server-side validation of submitted cards: nothing wrong is accepted."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from core.fields import STEPS_BY_ID
+from core.validation import validate_step
+from tests.answers import STEP_ANSWERS
+
+TODAY = date.today()
+
+
+def errors_of(step: str, **changes) -> dict[str, str]:
+    submitted = {**STEP_ANSWERS[step], **changes}
+    _, errors = validate_step(STEPS_BY_ID[step], submitted, TODAY)
+    return {e.field: e.error for e in errors}
+
+
+@pytest.mark.parametrize("step", list(STEP_ANSWERS))
+def test_the_complete_answers_are_valid(step):
+    assert errors_of(step) == {}
+
+
+def test_values_are_parsed_to_their_types():
+    values, _ = validate_step(STEPS_BY_ID["technology"], STEP_ANSWERS["technology"], TODAY)
+    assert values["laptop_hours"] == 3.0
+    assert values["eq_pc_carried"] is True and values["eq_screen_carried"] is False
+    values, _ = validate_step(STEPS_BY_ID["tasks"], STEP_ANSWERS["tasks"], TODAY)
+    assert values["fixed_days"] == ["mon", "thu"]
+    assert (
+        "environment_note"
+        not in validate_step(STEPS_BY_ID["environment"], STEP_ANSWERS["environment"], TODAY)[0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("step", "change", "error"),
+    [
+        ("tasks", {"days_per_week": "6"}, "not_a_choice"),
+        ("tasks", {"days_per_week": None}, "required"),
+        ("tasks", {"days_per_week": 2}, "wrong_type"),
+        ("tasks", {"fixed_days": "mon,sun"}, "not_a_choice"),
+        ("tasks", {"available_from": "25:00"}, "wrong_time"),
+        ("tasks", {"tasks_note": "x" * 1001}, "too_long"),
+        ("tasks", {"tasks_home": {"nested": "object"}}, "wrong_type"),
+        ("technology", {"laptop_hours": "17"}, "out_of_range"),
+        ("technology", {"laptop_hours": "-1"}, "out_of_range"),
+        ("technology", {"laptop_hours": "mange"}, "wrong_type"),
+        ("technology", {"laptop_hours": "nan"}, "wrong_type"),
+        ("technology", {"eq_pc_carried": "maybe"}, "wrong_type"),
+        ("technology", {"eq_chair_by": "neighbour"}, "not_a_choice"),
+        ("outcome", {"follow_up_date": "2026-02-30"}, "wrong_date"),
+        ("employee", {"employee": "   "}, "required"),
+    ],
+)
+def test_bad_values_are_refused(step, change, error):
+    field = next(iter(change))
+    assert errors_of(step, **change) == {field: error}
+
+
+def test_danish_decimal_comma_is_read():
+    values, errors = validate_step(
+        STEPS_BY_ID["technology"], {**STEP_ANSWERS["technology"], "laptop_hours": "2,5"}, TODAY
+    )
+    assert not errors and values["laptop_hours"] == 2.5
+
+
+@pytest.mark.parametrize(
+    ("step", "change", "field", "error"),
+    [
+        ("tasks", {"special_care_measures": ""}, "special_care_measures", "measures_needed"),
+        ("tasks", {"available_to": "07:00"}, "available_to", "time_order"),
+        ("tasks", {"fixed_days": ""}, "fixed_days", "days_needed"),
+        ("outcome", {"conditions": ""}, "conditions", "conditions_needed"),
+        (
+            "outcome",
+            {"follow_up_date": (TODAY - timedelta(days=1)).isoformat()},
+            "follow_up_date",
+            "date_window",
+        ),
+        (
+            "outcome",
+            {"follow_up_date": (TODAY + timedelta(days=4 * 366)).isoformat()},
+            "follow_up_date",
+            "date_window",
+        ),
+    ],
+)
+def test_checks_across_fields(step, change, field, error):
+    assert errors_of(step, **change) == {field: error}
+
+
+def test_flexible_days_need_no_fixed_days():
+    assert errors_of("tasks", day_pattern="flexible", fixed_days="") == {}
+
+
+def test_unknown_keys_are_ignored_not_stored():
+    values, errors = validate_step(
+        STEPS_BY_ID["environment"], {**STEP_ANSWERS["environment"], "evil": "x"}, TODAY
+    )
+    assert not errors and "evil" not in values
