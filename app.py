@@ -78,8 +78,14 @@ def create_app(settings: Settings) -> web.Application:
         ConversationStore(db),
         ConversationState(SqliteStorage(KeyValueStore(db))),
     )
-    Routes(settings, create_adapter(settings), bot, db).install(app)
+    adapter = create_adapter(settings)
+    Routes(settings, adapter, bot, db).install(app)
+
+    async def close_clients(app: web.Application) -> None:
+        await adapter.bot_framework_authentication.close()
+
     app.on_startup.append(open_store)
+    app.on_cleanup.append(close_clients)
     app.on_cleanup.append(close_store)
     return app
 

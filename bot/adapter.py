@@ -11,6 +11,7 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 
+from bot.connector_cache import CachingBotFrameworkAuthentication
 from core.texts import pick_locale, texts_for
 from settings import BotFrameworkConfig, Settings
 
@@ -27,7 +28,9 @@ def where(error: BaseException) -> str:
 
 
 def create_adapter(settings: Settings) -> CloudAdapter:
-    auth = ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings))
+    auth = CachingBotFrameworkAuthentication(
+        ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings))
+    )
     adapter = CloudAdapter(auth)
 
     async def on_error(context: TurnContext, error: Exception) -> None:

@@ -64,6 +64,7 @@ class HomeWorkBot(ActivityHandler):
         activity = turn_context.activity
         actor = actor_of(activity)
         reference = TurnContext.get_conversation_reference(activity)
+        reference.activity_id = None  # per message; a proactive message needs none
         return await self.conversations.remember(
             user_id=actor.user_id,
             conversation_id=activity.conversation.id,
