@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +36,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(256 * 1024, ge=1024, le=4 * 1024 * 1024)
     #: In local mode the bot only answers service URLs on these hosts (the Agents Playground).
     local_service_hosts: str = "localhost,127.0.0.1,::1"
+
+    @model_validator(mode="after")
+    def _production_defaults(self) -> Settings:
+        """In production, listen on all interfaces and log JSON unless told otherwise."""
+        if self.app_env == "production":
+            if "host" not in self.model_fields_set:
+                self.host = "0.0.0.0"
+            if "log_format" not in self.model_fields_set:
+                self.log_format = "json"
+        return self
 
     @property
     def local_mode(self) -> bool:

@@ -39,7 +39,9 @@ def main() -> None:
 
     async def messages(request: web.Request) -> web.Response:
         activity = Activity().deserialize(await request.json())
-        await adapter.process_activity(request.headers.get("Authorization", ""), activity, bot.on_turn)
+        await adapter.process_activity(
+            request.headers.get("Authorization", ""), activity, bot.on_turn
+        )
         return web.Response(status=201)
 
     app = web.Application()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -46,18 +47,40 @@ class _Url:
 async def wait_ready(session: aiohttp.ClientSession, url: str) -> None:
     for _ in range(200):
         try:
-            async with session.post(f"{url}/api/messages", data=b"{}", headers={"Content-Type": "application/json"}):
+            async with session.post(
+                f"{url}/api/messages", data=b"{}", headers={"Content-Type": "application/json"}
+            ):
                 return
         except aiohttp.ClientConnectionError:
             await asyncio.sleep(0.05)
     raise RuntimeError(f"{url} did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), immune to other load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
-async def dialogue_worker(client: TeamsClient, turns: int, latencies: list[float]) -> None:
+async def pause(think: float) -> None:
+    """A person's time between two turns (exponential, mean ``think`` seconds)."""
+    if think:
+        await asyncio.sleep(random.expovariate(1 / think))
+
+
+async def dialogue_worker(
+    client: TeamsClient, turns: int, latencies: list[float], think: float = 0
+) -> None:
     steps = list(STEP_ANSWERS)
     await client.say("start")
     done = 0
@@ -72,6 +95,7 @@ async def dialogue_worker(client: TeamsClient, turns: int, latencies: list[float
             else:
                 data = action_data(card.card, "next")
                 payload = {**data, **STEP_ANSWERS[step]}
+            await pause(think)
             t0 = time.perf_counter()
             status = await client.post(client.activity(value=payload, replyToId=card.id))
             latencies.append(time.perf_counter() - t0)
@@ -80,75 +104,123 @@ async def dialogue_worker(client: TeamsClient, turns: int, latencies: list[float
         await client.say("start")
 
 
-async def echo_worker(client: TeamsClient, turns: int, latencies: list[float]) -> None:
+async def echo_worker(
+    client: TeamsClient, turns: int, latencies: list[float], think: float = 0
+) -> None:
     for n in range(turns):
+        await pause(think)
         t0 = time.perf_counter()
         status = await client.post(client.activity(text=f"hej {n}"))
         latencies.append(time.perf_counter() - t0)
         assert status == 201
 
 
-async def measure(kind: str, url: str, connector: LocalConnector, concurrency: int, turns: int) -> dict[str, float]:
+async def measure(
+    kind: str,
+    url: str,
+    pid: int,
+    connector: LocalConnector,
+    concurrency: int,
+    turns: int,
+    think: float,
+) -> dict[str, float]:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         await wait_ready(session, url)
         latencies: list[float] = []
         per_conv = max(1, turns // concurrency)
         clients = [
-            TeamsClient(session, _Url(url), connector, User(f"Bruger {i}", f"00000000-0000-0000-0000-{i:012d}"))
+            TeamsClient(
+                session,
+                _Url(url),
+                connector,
+                User(f"Bruger {i}", f"00000000-0000-0000-0000-{i:012d}"),
+            )
             for i in range(concurrency)
         ]
         worker = dialogue_worker if kind == "dialogue" else echo_worker
         # Warm up once per process so that imports and first connections are not measured.
         await worker(TeamsClient(session, _Url(url), connector, User("Varm", "warm")), 10, [])
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker(c, per_conv, latencies) for c in clients))
-        wall = time.perf_counter() - t0
+        cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+        await asyncio.gather(*(worker(c, per_conv, latencies, think) for c in clients))
+        wall, cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
     latencies.sort()
     return {
         "turns": len(latencies),
         "per_turn_ms": wall / len(latencies) * 1000,
+        "cpu_ms": cpu / len(latencies) * 1000,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
     }
 
 
+SCENARIOS = (
+    # (name, conversations, think time in seconds)
+    ("1 conversation, back to back", 1, 0.0),
+    ("50 conversations, back to back", 50, 0.0),
+    ("50 conversations, people's pace", 50, None),  # None: --think
+)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--turns", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 50])
+    parser.add_argument("--turns", type=int, default=1000, help="turns per bot and scenario")
+    parser.add_argument(
+        "--think", type=float, default=2.0, help="mean seconds between a person's turns"
+    )
     args = parser.parse_args()
 
     connector = LocalConnector()
     await connector.start()
     tmp = tempfile.TemporaryDirectory()
-    bot_port, echo_port, cached_port = free_port(), free_port(), free_port()
-    bot = start(
-        [sys.executable, "app.py"],
-        {"PORT": str(bot_port), "DATABASE_PATH": f"{tmp.name}/bench.sqlite3", "LOG_LEVEL": "WARNING"},
-    )
-    echo = start([sys.executable, "-m", "bench.echo_bot", str(echo_port)], {})
-    cached = start([sys.executable, "-m", "bench.echo_bot", str(cached_port), "--cached"], {})
+    ports = {"echo": free_port(), "echo+cache": free_port(), "dialogue": free_port()}
+    procs = {
+        "dialogue": start(
+            [sys.executable, "app.py"],
+            {
+                "PORT": str(ports["dialogue"]),
+                "DATABASE_PATH": f"{tmp.name}/bench.sqlite3",
+                "LOG_LEVEL": "WARNING",
+            },
+        ),
+        "echo": start([sys.executable, "-m", "bench.echo_bot", str(ports["echo"])], {}),
+        "echo+cache": start(
+            [sys.executable, "-m", "bench.echo_bot", str(ports["echo+cache"]), "--cached"], {}
+        ),
+    }
     try:
-        print(f"{'bot':9} {'conc':>4} {'turns':>6} {'per turn ms':>12} {'p50 ms':>8} {'p99 ms':>8}")
-        results = {}
-        for concurrency in args.concurrency:
-            for kind, port in (("echo", echo_port), ("echo+cache", cached_port), ("dialogue", bot_port)):
-                r = await measure(kind, f"http://127.0.0.1:{port}", connector, concurrency, args.turns)
-                results[(kind, concurrency)] = r
-                print(f"{kind:9} {concurrency:>4} {r['turns']:>6} {r['per_turn_ms']:>12.2f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f}")
-        for concurrency in args.concurrency:
-            d = results[("dialogue", concurrency)]
-            for base in ("echo", "echo+cache"):
-                e = results[(base, concurrency)]
+        print(
+            f"{'scenario':32} {'bot':10} {'turns':>5} {'ms/turn':>8} {'cpu ms':>7} {'p50 ms':>7} {'p99 ms':>7}"
+        )
+        for name, conversations, think in SCENARIOS:
+            think = args.think if think is None else think
+            results = {}
+            for kind in ("echo", "echo+cache", "dialogue"):
+                r = await measure(
+                    kind,
+                    f"http://127.0.0.1:{ports[kind]}",
+                    procs[kind].pid,
+                    connector,
+                    conversations,
+                    args.turns,
+                    think,
+                )
+                results[kind] = r
                 print(
-                    f"dialogue / {base:10} at {concurrency:>2} concurrent: time per turn "
-                    f"{d['per_turn_ms'] / e['per_turn_ms']:.2f}x, p50 {d['p50_ms'] / e['p50_ms']:.2f}x, "
-                    f"p99 {d['p99_ms'] / e['p99_ms']:.2f}x"
+                    f"{name:32} {kind:10} {r['turns']:>5} {r['per_turn_ms']:>8.2f} {r['cpu_ms']:>7.2f}"
+                    f" {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f}"
+                )
+            d = results["dialogue"]
+            for base in ("echo", "echo+cache"):
+                e = results[base]
+                print(
+                    f"{'':32} dialogue/{base}: ms/turn {d['per_turn_ms'] / e['per_turn_ms']:.2f}x,"
+                    f" cpu {d['cpu_ms'] / e['cpu_ms']:.2f}x, p50 {d['p50_ms'] / e['p50_ms']:.2f}x,"
+                    f" p99 {d['p99_ms'] / e['p99_ms']:.2f}x"
                 )
     finally:
-        for p in (bot, echo, cached):
-            p.terminate()
-            p.wait(10)
+        for proc in procs.values():
+            proc.terminate()
+            proc.wait(10)
         await connector.stop()
         tmp.cleanup()
 
