@@ -6,10 +6,16 @@ its retry status list with a quadratic loop) and opens its own HTTP session that
 closed. The clients hold no per-turn state, so one per service URL and identity is kept, and
 closed at shutdown. Authentication itself is not touched: every request is still validated by
 the wrapped BotFrameworkAuthentication.
+
+A kept connector client also serialises free-form JSON (an Adaptive Card in an attachment,
+``channelData``, ``value``) with the standard library instead of msrest's per-value Python
+walk, which cost about 4 ms per card sent. Anything that is not plain JSON (a model, a date)
+still goes through msrest.
 """
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from typing import Any
 
@@ -59,6 +65,26 @@ async def _close(client: Any) -> None:
             await result
 
 
+def plain_json_objects(client: Any) -> Any:
+    """Let ``client`` serialise plain-JSON "object" values with the json module."""
+    serializer = getattr(client, "_serialize", None)
+    types = getattr(serializer, "serialize_type", None)
+    if not isinstance(types, dict) or "object" not in types:
+        return client
+    msrest_object = types["object"]
+
+    def serialize_object(attr: Any, **kwargs: Any) -> Any:
+        if isinstance(attr, (dict, list)):
+            try:
+                return json.loads(json.dumps(attr))
+            except (TypeError, ValueError):
+                pass
+        return msrest_object(attr, **kwargs)
+
+    types["object"] = serialize_object
+    return client
+
+
 class _CachingConnectorFactory(ConnectorFactory):
     def __init__(self, inner: ConnectorFactory, identity: tuple[Any, ...], cache: _Cache) -> None:
         self._inner = inner
@@ -67,7 +93,11 @@ class _CachingConnectorFactory(ConnectorFactory):
 
     async def create(self, service_url: str, audience: str = None):  # noqa: RUF013 - botbuilder's signature
         key = ("connector", service_url, audience, *self._identity)
-        return await self._cache.get(key, lambda: self._inner.create(service_url, audience))
+
+        async def build() -> Any:
+            return plain_json_objects(await self._inner.create(service_url, audience))
+
+        return await self._cache.get(key, build)
 
 
 class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
