@@ -77,6 +77,7 @@ def create_app(settings: Settings) -> web.Application:
         router,
         ConversationStore(db),
         ConversationState(SqliteStorage(KeyValueStore(db))),
+        forced_locale=settings.force_locale,
     )
     adapter = create_adapter(settings)
     Routes(settings, adapter, bot, db).install(app)

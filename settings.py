@@ -24,11 +24,18 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     timezone: str = "Europe/Copenhagen"
+    #: Empty: every user gets the language of their Teams locale. The Agents Playground always
+    #: sends en-US, so scripts/playground.sh sets da-DK to show the bot in Danish.
+    force_locale: Literal["", "da-DK", "en-US"] = ""
 
     microsoft_app_id: str = ""
     microsoft_app_password: SecretStr = SecretStr("")
     microsoft_app_type: Literal["SingleTenant", "MultiTenant", "UserAssignedMSI"] = "SingleTenant"
     microsoft_app_tenant_id: str = ""
+
+    #: Comma-separated Entra tenant ids whose activities are accepted; empty: any tenant
+    #: (local mode). Activities from any other tenant are refused before the bot sees them.
+    allowed_tenant_ids: str = ""
 
     #: "graph": Teams' people picker; "text": a typed name or e-mail; "auto": picker when
     #: app credentials are set (real Teams), typed text in local mode.
@@ -75,6 +82,10 @@ class Settings(BaseSettings):
         if self.microsoft_app_type == "UserAssignedMSI" and not self.microsoft_app_tenant_id:
             return "MICROSOFT_APP_TYPE=UserAssignedMSI also needs MICROSOFT_APP_TENANT_ID"
         return None
+
+    @property
+    def allowed_tenants(self) -> frozenset[str]:
+        return frozenset(t.strip().lower() for t in self.allowed_tenant_ids.split(",") if t.strip())
 
     @property
     def local_hosts(self) -> frozenset[str]:

@@ -35,7 +35,7 @@ def create_adapter(settings: Settings) -> CloudAdapter:
 
     async def on_error(context: TurnContext, error: Exception) -> None:
         log.error("turn failed: %s at %s", type(error).__name__, where(error))
-        texts = texts_for(pick_locale(context.activity.locale))
+        texts = texts_for(settings.force_locale or pick_locale(context.activity.locale))
         try:
             await context.send_activity(MessageFactory.text(texts("commands.error")))
         except Exception as send_error:  # noqa: BLE001 - nothing more to do

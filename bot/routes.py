@@ -3,7 +3,8 @@
 The request is checked before botbuilder sees it, so that a malformed request gets a clear
 4xx instead of an exception: content type (415), size (413, by aiohttp's client_max_size),
 JSON (400), the fields every activity has (400), and in local mode a service URL that is not
-on this machine (403) so the bot never posts answers to a host it does not know.
+on this machine (403) so the bot never posts answers to a host it does not know, and a tenant
+outside ALLOWED_TENANT_IDS (403).
 """
 
 from __future__ import annotations
@@ -28,6 +29,15 @@ log = logging.getLogger(__name__)
 
 def _bad(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
+
+
+def tenant_of(body: dict[str, Any]) -> str:
+    """The tenant id of an activity: Teams sends it in channelData, sometimes in conversation."""
+    channel_data = body.get("channelData")
+    tenant = channel_data.get("tenant") if isinstance(channel_data, dict) else None
+    tenant_id = tenant.get("id") if isinstance(tenant, dict) else None
+    tenant_id = tenant_id or body["conversation"].get("tenantId")
+    return tenant_id.lower() if isinstance(tenant_id, str) else ""
 
 
 def activity_problem(body: Any) -> str | None:
@@ -76,6 +86,10 @@ class Routes:
             if host not in self.settings.local_hosts:
                 log.warning("local mode: refused an activity for a service URL off this machine")
                 return _bad(403, "local mode only answers service URLs on this machine")
+        allowed = self.settings.allowed_tenants
+        if allowed and tenant_of(body) not in allowed:
+            log.warning("refused an activity from a tenant that is not allowed")
+            return _bad(403, "tenant not allowed")
         try:
             activity = Activity().deserialize(body)
         except (DeserializationError, ValueError, TypeError, AttributeError):

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
-def actor_of(activity: Activity) -> Actor:
+def actor_of(activity: Activity, forced_locale: str = "") -> Actor:
     sender = activity.from_property or ChannelAccount()
     tenant = None
     if isinstance(activity.channel_data, dict):
@@ -33,7 +33,7 @@ def actor_of(activity: Activity) -> Actor:
     return Actor(
         user_id=sender.aad_object_id or sender.id,
         name=sender.name or "",
-        locale=pick_locale(activity.locale),
+        locale=forced_locale or pick_locale(activity.locale),
         tenant_id=tenant,
     )
 
@@ -50,8 +50,10 @@ class HomeWorkBot(ActivityHandler):
         router: Router,
         conversations: ConversationStore,
         conversation_state: ConversationState,
+        forced_locale: str = "",
     ) -> None:
         self.router = router
+        self.forced_locale = forced_locale
         self.conversations = conversations
         self.conversation_state = conversation_state
         self._pointer = conversation_state.create_property("active_dialogue")
@@ -62,7 +64,7 @@ class HomeWorkBot(ActivityHandler):
 
     async def _remember(self, turn_context: TurnContext) -> bool:
         activity = turn_context.activity
-        actor = actor_of(activity)
+        actor = actor_of(activity, self.forced_locale)
         reference = TurnContext.get_conversation_reference(activity)
         reference.activity_id = None  # per message; a proactive message needs none
         return await self.conversations.remember(
@@ -75,7 +77,7 @@ class HomeWorkBot(ActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        actor = actor_of(activity)
+        actor = actor_of(activity, self.forced_locale)
         await self._remember(turn_context)
         pointer = await self._pointer.get(turn_context, None)
         if isinstance(activity.value, dict) and activity.value:
@@ -90,7 +92,10 @@ class HomeWorkBot(ActivityHandler):
 
     async def _welcome_once(self, turn_context: TurnContext) -> None:
         if await self._remember(turn_context):
-            await self._deliver(turn_context, self.router.welcome(actor_of(turn_context.activity)))
+            await self._deliver(
+                turn_context,
+                self.router.welcome(actor_of(turn_context.activity, self.forced_locale)),
+            )
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self._welcome_once(turn_context)

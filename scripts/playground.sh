@@ -9,7 +9,8 @@ PYTHON=${PYTHON:-python3}
 [ -x node_modules/.bin/agentsplayground ] || npm ci --no-audit --no-fund --loglevel=error
 
 PORT=${PORT:-3978}
-PORT=$PORT .venv/bin/python app.py &
+# The playground always reports the locale en-US; show the bot in Danish unless told otherwise.
+PORT=$PORT FORCE_LOCALE=${FORCE_LOCALE-da-DK} .venv/bin/python app.py &
 bot=$!
 trap 'kill $bot 2>/dev/null' EXIT
 for _ in $(seq 1 50); do

@@ -108,3 +108,21 @@ async def test_channel_auth_is_enforced_when_an_app_id_is_set(tmp_path, session,
         assert await manager.post(manager.activity(text="hjælp")) == 401
     finally:
         await server.stop()
+
+
+async def test_only_allowed_tenants_reach_the_bot(tmp_path, session, manager, connector):
+    from tests.harness import TENANT, BotServer
+
+    server = BotServer(tmp_path / "tenants.sqlite3", allowed_tenant_ids=f"{TENANT.upper()}, other")
+    await server.start()
+    try:
+        manager.bot = server
+        foreign = manager.activity(text="hjælp")
+        foreign["channelData"] = {"tenant": {"id": "99999999-9999-9999-9999-999999999999"}}
+        foreign["conversation"]["tenantId"] = "99999999-9999-9999-9999-999999999999"
+        assert await manager.post(foreign) == 403
+        assert connector.sent == []
+        assert await manager.post(manager.activity(text="hjælp")) == 201
+        assert len(connector.sent) == 1
+    finally:
+        await server.stop()
