@@ -15,11 +15,13 @@ from botbuilder.core import ConversationState
 
 from bot.adapter import create_adapter
 from bot.logging_setup import configure as configure_logging
+from bot.proactive import ProactiveSender
 from bot.routes import Routes
 from bot.state_storage import SqliteStorage
 from bot.teams_bot import HomeWorkBot
 from cards.renderer import CardRenderer
 from core.version import VERSION
+from dialogs.employee_side import EmployeeSide
 from dialogs.manager_dialogue import ManagerDialogue
 from dialogs.router import Router
 from dialogs.screens import Screens
@@ -28,6 +30,7 @@ from store.conversations import ConversationStore
 from store.database import Database
 from store.dialogues import DialogueStore
 from store.key_values import KeyValueStore
+from store.self_checks import SelfCheckStore
 
 log = logging.getLogger("app")
 
@@ -72,14 +75,17 @@ def create_app(settings: Settings) -> web.Application:
         await db.close()
 
     screens = Screens(CardRenderer(), people_picker=settings.use_people_picker)
-    router = Router(ManagerDialogue(DialogueStore(db), screens, today), screens)
+    dialogues, self_checks, people = DialogueStore(db), SelfCheckStore(db), ConversationStore(db)
+    manager = ManagerDialogue(dialogues, self_checks, people, screens, today)
+    employee = EmployeeSide(dialogues, self_checks, manager, screens, today)
+    adapter = create_adapter(settings)
     bot = HomeWorkBot(
-        router,
-        ConversationStore(db),
+        Router(manager, employee, screens),
+        people,
         ConversationState(SqliteStorage(KeyValueStore(db))),
+        ProactiveSender(adapter, people, settings.microsoft_app_id),
         forced_locale=settings.force_locale,
     )
-    adapter = create_adapter(settings)
     Routes(settings, adapter, bot, db).install(app)
 
     async def close_clients(app: web.Application) -> None:

@@ -15,9 +15,10 @@ from botbuilder.core import (
 )
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
+from bot.proactive import ProactiveSender
 from core.texts import pick_locale
 from dialogs.router import Router
-from dialogs.turn import Actor, TurnResult
+from dialogs.turn import Actor, Reply, TurnResult
 from store.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,16 @@ def actor_of(activity: Activity, forced_locale: str = "") -> Actor:
     )
 
 
+def _activities(replies: list[Reply]) -> list[Activity]:
+    activities = []
+    for reply in replies:
+        if reply.card is not None:
+            activities.append(MessageFactory.attachment(CardFactory.adaptive_card(reply.card)))
+        elif reply.text:
+            activities.append(MessageFactory.text(reply.text))
+    return activities
+
+
 def message_text(activity: Activity) -> str:
     """The typed text without the bot's @mention (group chats)."""
     text = TurnContext.remove_recipient_mention(activity) or activity.text or ""
@@ -50,9 +61,11 @@ class HomeWorkBot(ActivityHandler):
         router: Router,
         conversations: ConversationStore,
         conversation_state: ConversationState,
+        proactive: ProactiveSender,
         forced_locale: str = "",
     ) -> None:
         self.router = router
+        self.proactive = proactive
         self.forced_locale = forced_locale
         self.conversations = conversations
         self.conversation_state = conversation_state
@@ -73,6 +86,7 @@ class HomeWorkBot(ActivityHandler):
             tenant_id=actor.tenant_id,
             service_url=activity.service_url,
             reference=reference.serialize(),
+            user_name=activity.from_property.name if activity.from_property else None,
         )
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -116,14 +130,16 @@ class HomeWorkBot(ActivityHandler):
                 await turn_context.update_activity(replacement)
             except Exception as error:  # noqa: BLE001 - the answer still goes out
                 log.warning("could not replace the submitted card: %s", type(error).__name__)
-        activities = []
-        for reply in result.replies:
-            if reply.card is not None:
-                activities.append(MessageFactory.attachment(CardFactory.adaptive_card(reply.card)))
-            elif reply.text:
-                activities.append(MessageFactory.text(reply.text))
+        activities = _activities(result.replies)
         if activities:
             await turn_context.send_activities(activities)
+        for notice in result.notify:
+            sent = notice.user_id is not None and await self.proactive.send(
+                notice.user_id, _activities(notice.replies), turn_context
+            )
+            said = notice.if_reached if sent else notice.if_unreachable
+            if said:
+                await turn_context.send_activity(MessageFactory.text(said))
 
     async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> None:
         if turn_context.activity.type == ActivityTypes.installation_update:

@@ -9,8 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from core.dialogue import Dialogue
-from core.fields import FORM_STEPS, STEP_IDS, STEPS_BY_ID, Field, Step
+from core.fields import (
+    FORM_STEPS,
+    SELF_CHECK_BY_ID,
+    SELF_CHECK_STEPS,
+    STEP_IDS,
+    STEPS_BY_ID,
+    Field,
+    Step,
+)
 from core.rules import RuleHit
+from core.self_check import SelfCheck, flags
 from core.texts import Texts
 from core.validation import FieldError
 
@@ -23,6 +32,33 @@ def envelope(verb: str, dialogue: Dialogue, **extra: Any) -> dict[str, Any]:
         "step": dialogue.step,
         "version": dialogue.version,
         **extra,
+    }
+
+
+def self_check_envelope(verb: str, check: SelfCheck) -> dict[str, Any]:
+    """The hidden data of the self-check's buttons."""
+    return {"verb": verb, "check_id": check.id, "step": check.step, "version": check.version}
+
+
+def self_check_view(
+    check: SelfCheck | None, t: Texts, step_ids: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """The employee's self-check as the manager sees it: the answers and flags of the given
+    self-check steps (all when None), or a note that it is not done yet."""
+    if check is None:
+        return {
+            "title": t("self_check.manager_title"),
+            "facts": [],
+            "flags": [],
+            "note": t("self_check.missing"),
+        }
+    steps = [SELF_CHECK_BY_ID[s] for s in step_ids] if step_ids else list(SELF_CHECK_STEPS)
+    shown = {s.id for s in steps}
+    return {
+        "title": t("self_check.manager_title"),
+        "facts": [fact for s in steps for fact in facts(s, check.answers.get(s.id, {}), t)],
+        "flags": [t(f"flags.{f.key}.manager") for f in flags(check.answers) if f.step in shown],
+        "note": None,
     }
 
 

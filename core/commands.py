@@ -12,6 +12,7 @@ class Command(Enum):
     CONTINUE = "continue"
     STATUS = "status"
     CANCEL = "cancel"
+    SELF_CHECK = "self_check"
 
 
 _WORDS: dict[str, Command] = {
@@ -30,6 +31,10 @@ _WORDS: dict[str, Command] = {
     "status": Command.STATUS,
     "afbryd": Command.CANCEL,
     "cancel": Command.CANCEL,
+    "selvtjek": Command.SELF_CHECK,
+    "self-check": Command.SELF_CHECK,
+    "self check": Command.SELF_CHECK,
+    "selfcheck": Command.SELF_CHECK,
 }
 
 _SPACES = re.compile(r"\s+")

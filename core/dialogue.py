@@ -1,7 +1,12 @@
-"""A home-working dialogue in progress and the agreement it concludes in.
+"""A home-working dialogue and the agreement it concludes in.
 
-Plain data plus the transitions between steps. The ``version`` is bumped by every change;
-each card carries the version it was made for, so a replayed or stale submit is recognised.
+Plain data plus the transitions between steps and states. The ``version`` is bumped by every
+change; each card carries the version it was made for, so a replayed or stale submit is
+recognised.
+
+States: in_progress (the manager's draft) → awaiting_employee (concluded, sent to the
+employee) → confirmed | disputed; disputed → in_progress again when the manager revises it (a
+new agreement version; earlier versions are kept). in_progress → cancelled at any time.
 """
 
 from __future__ import annotations
@@ -12,8 +17,11 @@ from typing import Any
 from core.fields import FORM_STEPS, REVIEW, STEP_IDS, STEPS_BY_ID
 
 IN_PROGRESS = "in_progress"
-CONCLUDED = "concluded"
+AWAITING_EMPLOYEE = "awaiting_employee"
+CONFIRMED = "confirmed"
+DISPUTED = "disputed"
 CANCELLED = "cancelled"
+STATES = (IN_PROGRESS, AWAITING_EMPLOYEE, DISPUTED, CONFIRMED, CANCELLED)
 
 
 @dataclass
@@ -29,6 +37,8 @@ class Dialogue:
     employee_id: str | None = None
     employee_name: str | None = None
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The newest agreement version concluded from this dialogue (0: none yet).
+    agreement_version: int = 0
     created_at: str = ""
     updated_at: str = ""
 

@@ -187,3 +187,69 @@ FORM_STEPS: tuple[Step, ...] = (
 REVIEW = "review"
 STEP_IDS: tuple[str, ...] = tuple(s.id for s in FORM_STEPS) + (REVIEW,)
 STEPS_BY_ID: dict[str, Step] = {s.id: s for s in FORM_STEPS}
+
+
+# --- The employee's self-check (R5: the employee contributes to sound conditions at home) ---
+
+YES_NO = ("yes", "no")
+
+SC_WORK = Step(
+    "sc_work",
+    "T1",
+    (
+        Field("sc_days", "choice", required=True, choices=("0", "1", "2", "3", "4", "5")),
+        Field("sc_tasks", "text", max_len=LONG_MAX, multiline=True),
+        Field("sc_work_note", "text", max_len=LONG_MAX, multiline=True),
+    ),
+)
+
+SC_CONTACT = Step(
+    "sc_contact",
+    "T2",
+    (
+        Field("sc_feedback", "choice", required=True, choices=("daily", "weekly", "as_needed")),
+        Field("sc_colleagues", "choice", required=True, choices=("good", "partly", "poor")),
+        Field("sc_work_life", "choice", required=True, choices=("good", "partly", "poor")),
+        Field("sc_contact_note", "text", max_len=LONG_MAX, multiline=True),
+    ),
+)
+
+SC_EQUIPMENT = Step(
+    "sc_equipment",
+    "T3",
+    (
+        Field("sc_screen", "choice", required=True, choices=YES_NO),
+        Field("sc_keyboard_mouse", "choice", required=True, choices=YES_NO),
+        Field("sc_chair", "choice", required=True, choices=YES_NO),
+        Field("sc_table", "choice", required=True, choices=YES_NO),
+        Field("sc_lighting", "choice", required=True, choices=YES_NO),
+        Field("sc_phone", "choice", required=True, choices=YES_NO),
+        Field("sc_laptop_hours", "number", required=True, minimum=0, maximum=16),
+        Field("sc_systems", "choice", required=True, choices=YES_PARTLY_NO),
+        Field("sc_equipment_note", "text", max_len=LONG_MAX, multiline=True),
+    ),
+)
+
+SC_ERGONOMICS = Step(
+    "sc_ergonomics",
+    "T4",
+    (
+        Field("sc_positions", "choice", required=True, choices=YES_NO),
+        Field("sc_breaks", "choice", required=True, choices=YES_PARTLY_NO),
+        Field("sc_rest", "choice", required=True, choices=YES_NO),
+        Field("sc_eye_test", "choice", required=True, choices=YES_NO),
+        Field("sc_ergonomics_note", "text", max_len=LONG_MAX, multiline=True),
+    ),
+)
+
+SELF_CHECK_STEPS: tuple[Step, ...] = (SC_WORK, SC_CONTACT, SC_EQUIPMENT, SC_ERGONOMICS)
+SELF_CHECK_DONE = "sc_done"
+SELF_CHECK_STEP_IDS: tuple[str, ...] = tuple(s.id for s in SELF_CHECK_STEPS)
+SELF_CHECK_BY_ID: dict[str, Step] = {s.id: s for s in SELF_CHECK_STEPS}
+#: The self-check step a manager sees beside each topic card.
+SELF_CHECK_FOR_TOPIC: dict[str, str] = {
+    "tasks": "sc_work",
+    "environment": "sc_contact",
+    "technology": "sc_equipment",
+    "ergonomics": "sc_ergonomics",
+}

@@ -4,6 +4,9 @@ Every card submit is checked before anything changes: it must name a dialogue th
 owns, that dialogue must be open, and the card's step and version must be the current ones.
 Anything else is answered politely and changes nothing. A valid submit is committed (with a
 compare-and-set on the version) before the bot answers.
+
+Choosing the employee sends them an invitation to the self-check; concluding sends them the
+agreement to confirm. When they cannot be reached, the manager is told what to do.
 """
 
 from __future__ import annotations
@@ -15,25 +18,37 @@ from datetime import date
 from typing import Any
 
 from core.agreement import build_record
-from core.dialogue import CANCELLED, CONCLUDED, Dialogue
+from core.dialogue import AWAITING_EMPLOYEE, CANCELLED, DISPUTED, IN_PROGRESS, Dialogue
 from core.fields import REVIEW, STEP_IDS, STEPS_BY_ID
-from core.texts import Texts
+from core.texts import Texts, texts_for
 from core.validation import validate_step
 from dialogs.screens import Screens, employee_display
-from dialogs.turn import Actor, Reply, TurnResult
+from dialogs.turn import Actor, Notify, Reply, TurnResult
+from store.conversations import ConversationStore
+from store.database import utc_now
 from store.dialogues import DialogueStore
+from store.self_checks import SelfCheckStore
 
 log = logging.getLogger(__name__)
 
-DIALOGUE_VERBS = ("next", "back", "later", "cancel", "edit", "conclude")
+DIALOGUE_VERBS = ("next", "back", "later", "cancel", "edit", "conclude", "revise")
 _MAX_ID = 64
 
 Handler = Callable[[Dialogue, Actor, dict[str, Any]], Awaitable[TurnResult]]
 
 
 class ManagerDialogue:
-    def __init__(self, store: DialogueStore, screens: Screens, today: Callable[[], date]) -> None:
+    def __init__(
+        self,
+        store: DialogueStore,
+        self_checks: SelfCheckStore,
+        people: ConversationStore,
+        screens: Screens,
+        today: Callable[[], date],
+    ) -> None:
         self.store = store
+        self.self_checks = self_checks
+        self.people = people
         self.screens = screens
         self.today = today
         self._verbs: dict[str, Handler] = {
@@ -43,6 +58,7 @@ class ManagerDialogue:
             "cancel": self._cancel,
             "edit": self._edit,
             "conclude": self._conclude,
+            "revise": self._revise,
         }
 
     # --- commands -------------------------------------------------------------------------
@@ -57,8 +73,19 @@ class ManagerDialogue:
         await self.store.create(dialogue)
         log.info("dialogue started", extra={"dialogue": dialogue.id})
         return TurnResult(
-            replies=[Reply(card=self.screens.step(dialogue, actor.texts))], dialogue_id=dialogue.id
+            replies=[Reply(card=await self.card(dialogue, actor.texts))], dialogue_id=dialogue.id
         )
+
+    async def card(
+        self,
+        dialogue: Dialogue,
+        t: Texts,
+        values: dict[str, Any] | None = None,
+        errors: list | None = None,
+    ) -> dict[str, Any]:
+        """The manager's card for the dialogue's current step, with the employee's self-check."""
+        check = await self.self_checks.latest_done(dialogue.employee_id)
+        return self.screens.step(dialogue, t, values, errors, check)
 
     async def _open_dialogue(self, actor: Actor, preferred_id: str | None) -> Dialogue | None:
         if preferred_id:
@@ -75,7 +102,7 @@ class ManagerDialogue:
         return TurnResult(
             replies=[
                 Reply(text=t("commands.continue_intro", employee=employee_display(dialogue, t))),
-                Reply(card=self.screens.step(dialogue, t)),
+                Reply(card=await self.card(dialogue, t)),
             ],
             dialogue_id=dialogue.id,
         )
@@ -86,17 +113,6 @@ class ManagerDialogue:
         if dialogue is None:
             return TurnResult.say(t("commands.nothing_to_cancel"))
         return await self._cancel(dialogue, actor, {})
-
-    async def status(self, actor: Actor) -> TurnResult:
-        t = actor.texts
-        dialogues = await self.store.for_manager(actor.user_id)
-        open_ones = [d for d in dialogues if d.is_open]
-        agreements = await self.store.agreements_for_manager(actor.user_id)
-        latest = open_ones[0] if open_ones else None
-        card = self.screens.status(
-            t, open_ones, agreements, {"verb": "continue"} if latest else None
-        )
-        return TurnResult.show(card)
 
     # --- card submits ---------------------------------------------------------------------
 
@@ -118,7 +134,7 @@ class ManagerDialogue:
         if dialogue is None or dialogue.manager_id != actor.user_id:
             log.warning("card submit refused: not the dialogue's manager")
             return TurnResult.say(t("notices.not_yours"))
-        if not dialogue.is_open:
+        if not dialogue.is_open and not (verb == "revise" and dialogue.state == DISPUTED):
             return TurnResult.say(t("notices.closed"))
         if step != dialogue.step or version != dialogue.version:
             log.info("card submit ignored: stale", extra={"dialogue": dialogue.id})
@@ -142,26 +158,43 @@ class ManagerDialogue:
         values, errors = validate_step(step, data, self.today())
         if errors:
             shown = {**dialogue.answers.get(step.id, {}), **values}
-            return TurnResult(replies=[Reply(card=self.screens.step(dialogue, t, shown, errors))])
+            return TurnResult(replies=[Reply(card=await self.card(dialogue, t, shown, errors))])
         expected = dialogue.version
-        answered_step = step.id
+        previous_employee = dialogue.answers.get("employee", {}).get("employee")
         dialogue.answers[step.id] = values
-        if step.id == "employee":
-            self._set_employee(dialogue, values["employee"])
+        new_employee = step.id == "employee" and values["employee"] != previous_employee
+        if new_employee:
+            await self._set_employee(dialogue, values["employee"])
         dialogue.step = dialogue.next_step()
         dialogue.editing = False
         if not await self._commit(dialogue, expected):
             return self._stale(t)
-        return TurnResult(
-            replace=self.screens.answered_step(dialogue, answered_step, t),
-            replies=[Reply(card=self.screens.step(dialogue, t))],
+        result = TurnResult(
+            replace=self.screens.answered_step(dialogue.answers, step, t),
+            replies=[Reply(card=await self.card(dialogue, t))],
         )
+        if new_employee:
+            result.notify.append(self._invitation(dialogue, t))
+        return result
 
-    def _set_employee(self, dialogue: Dialogue, value: str) -> None:
+    async def _set_employee(self, dialogue: Dialogue, value: str) -> None:
+        """Teams' people picker gives the Entra object id; a typed name is looked up among the
+        people who have talked with the bot, and used when exactly one has that name."""
         if self.screens.people_picker:
             dialogue.employee_id, dialogue.employee_name = value, None
-        else:
-            dialogue.employee_id, dialogue.employee_name = None, value
+            return
+        matches = await self.people.users_named(value)
+        dialogue.employee_name = value
+        dialogue.employee_id = matches.pop() if len(matches) == 1 else None
+
+    def _invitation(self, dialogue: Dialogue, t: Texts) -> Notify:
+        employee = employee_display(dialogue, t)
+        return Notify(
+            dialogue.employee_id,
+            [Reply(card=self.screens.invitation(dialogue, t))],
+            if_unreachable=t("notices.invite_unreachable", employee=employee),
+            if_reached=t("notices.invited", employee=employee),
+        )
 
     async def _back(self, dialogue: Dialogue, actor: Actor, data: dict[str, Any]) -> TurnResult:
         t = actor.texts
@@ -174,7 +207,7 @@ class ManagerDialogue:
             return self._stale(t)
         return TurnResult(
             replace=self.screens.answered(title, t("common.went_back")),
-            replies=[Reply(card=self.screens.step(dialogue, t))],
+            replies=[Reply(card=await self.card(dialogue, t))],
         )
 
     async def _later(self, dialogue: Dialogue, actor: Actor, data: dict[str, Any]) -> TurnResult:
@@ -207,7 +240,7 @@ class ManagerDialogue:
             return self._stale(t)
         return TurnResult(
             replace=self.screens.answered(t("steps.review.title"), t(f"steps.{target}.title")),
-            replies=[Reply(card=self.screens.step(dialogue, t))],
+            replies=[Reply(card=await self.card(dialogue, t))],
         )
 
     async def _conclude(self, dialogue: Dialogue, actor: Actor, data: dict[str, Any]) -> TurnResult:
@@ -216,16 +249,54 @@ class ManagerDialogue:
             return TurnResult.say(t("notices.unknown_action"))
         expected = dialogue.version
         dialogue.version = expected + 1
+        dialogue.agreement_version += 1
         record = build_record(
-            dialogue, version=1, state=CONCLUDED, concluded_at=self.today().isoformat()
+            dialogue,
+            version=dialogue.agreement_version,
+            state=AWAITING_EMPLOYEE,
+            concluded_at=utc_now(),
         )
         if not await self.store.conclude(dialogue, expected, record):
             return self._stale(t)
-        log.info("agreement stored", extra={"dialogue": dialogue.id})
+        log.info("agreement stored", extra={"dialogue": dialogue.id, "version": record["version"]})
+        employee = employee_display(dialogue, t)
+        check = await self.self_checks.latest_done(dialogue.employee_id)
         return TurnResult(
             replace=self.screens.answered(t("steps.review.title"), t("review.approved")),
             replies=[
-                Reply(card=self.screens.agreement(record, t)),
-                Reply(text=t("notices.stored", employee=employee_display(dialogue, t))),
+                Reply(card=self.screens.agreement(record, t, check)),
+                Reply(text=t("notices.sent_for_confirmation", employee=employee)),
+            ],
+            # The employee's language is not known until they write: the dialogue's is used.
+            notify=[self.confirmation_request(dialogue, record, texts_for(dialogue.locale), t)],
+        )
+
+    def confirmation_request(
+        self, dialogue: Dialogue, record: dict[str, Any], to_employee: Texts, to_manager: Texts
+    ) -> Notify:
+        """The agreement, sent to the employee with the buttons to confirm or disagree."""
+        envelope = {"dialogue_id": dialogue.id, "version": dialogue.version, "step": dialogue.step}
+        card = self.screens.agreement(
+            record, to_employee, confirm=envelope, intro=to_employee("notices.awaiting_intro")
+        )
+        unreachable = to_manager(
+            "notices.confirm_unreachable", employee=employee_display(dialogue, to_manager)
+        )
+        return Notify(dialogue.employee_id, [Reply(card=card)], if_unreachable=unreachable)
+
+    async def _revise(self, dialogue: Dialogue, actor: Actor, data: dict[str, Any]) -> TurnResult:
+        """After a dispute: reopen the dialogue at the review for a new agreement version."""
+        t = actor.texts
+        if dialogue.state != DISPUTED:
+            return TurnResult.say(t("notices.closed"))
+        expected = dialogue.version
+        dialogue.state, dialogue.step, dialogue.editing = IN_PROGRESS, REVIEW, False
+        if not await self._commit(dialogue, expected):
+            return self._stale(t)
+        return TurnResult(
+            replace=self.screens.answered(t("dispute.title"), t("dispute.button")),
+            replies=[
+                Reply(text=t("notices.revise_intro", employee=employee_display(dialogue, t))),
+                Reply(card=await self.card(dialogue, t)),
             ],
         )

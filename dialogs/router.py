@@ -1,18 +1,28 @@
-"""Route a typed command or a card submit to the handler that owns it."""
+"""Route a typed command or a card submit to the handler that owns it, and build `status`."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from cards import view
 from core.commands import Command, parse
+from core.dialogue import AWAITING_EMPLOYEE, CANCELLED, CONFIRMED, DISPUTED, IN_PROGRESS, Dialogue
+from core.fields import STEPS_BY_ID
+from dialogs.employee_side import EMPLOYEE_VERBS, EmployeeSide
 from dialogs.manager_dialogue import DIALOGUE_VERBS, ManagerDialogue
-from dialogs.screens import Screens
-from dialogs.turn import Actor, TurnResult
+from dialogs.screens import Screens, employee_display
+from dialogs.turn import Actor, Reply, TurnResult
+
+#: The order a manager's dialogues are grouped in on the status card.
+MANAGER_GROUPS = (IN_PROGRESS, DISPUTED, AWAITING_EMPLOYEE, CONFIRMED)
+#: The newest lines shown per group; the card stays small for a manager of many.
+STATUS_LINES = 15
 
 
 class Router:
-    def __init__(self, manager: ManagerDialogue, screens: Screens) -> None:
+    def __init__(self, manager: ManagerDialogue, employee: EmployeeSide, screens: Screens) -> None:
         self.manager = manager
+        self.employee = employee
         self.screens = screens
 
     def welcome(self, actor: Actor) -> TurnResult:
@@ -23,11 +33,95 @@ class Router:
             return TurnResult.show(self.screens.help(actor.texts))
         if command is Command.START:
             return await self.manager.start(actor)
+        if command is Command.SELF_CHECK:
+            return await self.employee.start_self_check(actor)
         if command is Command.CONTINUE:
-            return await self.manager.resume(actor, pointer)
+            return await self._continue(actor, pointer)
         if command is Command.CANCEL:
             return await self.manager.cancel_open(actor, pointer)
-        return await self.manager.status(actor)
+        return await self.status(actor)
+
+    async def _continue(self, actor: Actor, pointer: str | None) -> TurnResult:
+        """The manager's open dialogue, else the employee's open self-check."""
+        result = await self.manager.resume(actor, pointer)
+        if result.dialogue_id is None and await self.employee.open_self_check(actor):
+            return await self.employee.start_self_check(actor)
+        return result
+
+    async def status(self, actor: Actor) -> TurnResult:
+        t = actor.texts
+        linked = await self.employee.link(actor)
+        sections: list[dict[str, Any]] = []
+        buttons: list[dict[str, Any]] = []
+        as_manager = [
+            d for d in await self.manager.store.for_manager(actor.user_id) if d.state != CANCELLED
+        ]
+        if as_manager:
+            sections.extend(self._manager_groups(as_manager, actor))
+            if any(d.is_open for d in as_manager):
+                buttons.append({"title": t("buttons.continue"), "data": {"verb": "continue"}})
+        about_me = await self.manager.store.for_employee(actor.user_id)
+        shown = [d for d in about_me if d.agreement_version > 0]
+        if shown:
+            sections.append(
+                {
+                    "title": t("status.as_employee"),
+                    "facts": [
+                        {"title": d.manager_name, "value": t(f"states.{d.state}")}
+                        for d in shown[:STATUS_LINES]
+                    ],
+                }
+            )
+            for d in shown[:STATUS_LINES]:
+                if d.state == AWAITING_EMPLOYEE:
+                    buttons.append(
+                        {
+                            "title": t("buttons.show_agreement", manager=d.manager_name),
+                            "data": {"verb": "show_agreement", "dialogue_id": d.id},
+                        }
+                    )
+        check_open = await self.employee.open_self_check(actor)
+        check_done = await self.employee.self_checks.latest_done(actor.user_id)
+        if check_open or check_done:
+            value = (
+                t("status.self_check_open")
+                if check_open
+                else t("status.self_check_done", date=check_done.updated_at[:10])  # type: ignore[union-attr]
+            )
+            sections.append(
+                {"title": t("status.self_check_title"), "facts": [{"title": "", "value": value}]}
+            )
+        result = TurnResult.show(self.screens.status(t, sections, buttons))
+        return result.extend(await self.employee.waiting_agreements(actor, linked))
+
+    def _manager_groups(self, dialogues: list[Dialogue], actor: Actor) -> list[dict[str, Any]]:
+        t = actor.texts
+        outcome = STEPS_BY_ID["outcome"]
+        groups = []
+        for state in MANAGER_GROUPS:
+            members = [d for d in dialogues if d.state == state]
+            if not members:
+                continue
+            facts = []
+            for d in members[:STATUS_LINES]:
+                if state == IN_PROGRESS:
+                    value = t(f"steps.{d.step}.title")
+                else:
+                    decision = d.answers.get("outcome", {}).get("decision")
+                    due = d.answers.get("outcome", {}).get("follow_up_date")
+                    value = t(
+                        "status.agreement_value",
+                        decision=view.display(outcome.field("decision"), decision, t),
+                        follow_up=view.display(outcome.field("follow_up_date"), due, t),
+                        state=t(f"states.{state}"),
+                    )
+                facts.append({"title": employee_display(d, t), "value": value})
+            if len(members) > STATUS_LINES:
+                facts.append(
+                    {"title": "…", "value": t("status.more", count=len(members) - STATUS_LINES)}
+                )
+            groups.append({"title": t(f"states.{state}"), "facts": facts})
+        return groups
 
     async def on_text(self, actor: Actor, text: str | None, pointer: str | None) -> TurnResult:
         command = parse(text)
@@ -39,8 +133,10 @@ class Router:
         verb = data.get("verb")
         if verb in DIALOGUE_VERBS:
             return await self.manager.on_submit(actor, data)
+        if verb in EMPLOYEE_VERBS:
+            return await self.employee.on_submit(actor, data)
         # Buttons that are not tied to a dialogue: the welcome, help and status cards.
         plain = {"start": Command.START, "help": Command.HELP, "continue": Command.CONTINUE}
         if isinstance(verb, str) and verb in plain:
             return await self.command(actor, plain[verb], pointer)
-        return TurnResult.say(actor.texts("notices.unknown_action"))
+        return TurnResult(replies=[Reply(text=actor.texts("notices.unknown_action"))])

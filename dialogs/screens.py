@@ -7,8 +7,17 @@ from typing import Any
 from cards import view
 from cards.renderer import CardRenderer
 from core.dialogue import Dialogue
-from core.fields import EQUIPMENT_ITEMS, REVIEW, STEPS_BY_ID
+from core.fields import (
+    EQUIPMENT_ITEMS,
+    REVIEW,
+    SELF_CHECK_BY_ID,
+    SELF_CHECK_FOR_TOPIC,
+    SELF_CHECK_STEP_IDS,
+    STEPS_BY_ID,
+    Step,
+)
 from core.rules import evaluate
+from core.self_check import SelfCheck, flags
 from core.texts import Texts
 from core.validation import FieldError
 
@@ -19,23 +28,13 @@ HELP_SOURCES = (
     ("source_kropogkontor", "https://www.kropogkontor.dk/"),
     ("source_bfa", "https://www.arbejdsmiljoweb.dk/bfa-kontor"),
 )
+HELP_COMMANDS = ("help", "start", "self_check", "continue", "status", "cancel")
+BUTTONS = ("start", "help", "next", "back", "later", "cancel", "conclude", "edit", "continue")
+COMMENT_MAX = 1000
 
 
 def _buttons(t: Texts) -> dict[str, str]:
-    return {
-        key: t(f"buttons.{key}")
-        for key in (
-            "start",
-            "help",
-            "next",
-            "back",
-            "later",
-            "cancel",
-            "conclude",
-            "edit",
-            "continue",
-        )
-    }
+    return {key: t(f"buttons.{key}") for key in BUTTONS}
 
 
 def employee_display(dialogue: Dialogue, t: Texts) -> str:
@@ -62,12 +61,34 @@ class Screens:
             title=t("help.title"),
             intro=t("help.intro"),
             commands_title=t("help.commands_title"),
-            commands=[
-                t(f"help.cmd_{c}") for c in ("help", "start", "continue", "status", "cancel")
-            ],
+            commands=[t(f"help.cmd_{c}") for c in HELP_COMMANDS],
             sources_title=t("help.sources_title"),
             sources=[{"title": t(f"help.{key}"), "url": url} for key, url in HELP_SOURCES],
             buttons=_buttons(t),
+        )
+
+    def _form(
+        self,
+        template: str,
+        step: Step,
+        t: Texts,
+        values: dict[str, Any],
+        errors: list[FieldError] | None,
+        progress: str,
+        data: dict[str, Any],
+        **extra: Any,
+    ) -> dict[str, Any]:
+        return self.renderer.render(
+            template,
+            title=t(f"steps.{step.id}.title"),
+            intro=t(f"steps.{step.id}.intro"),
+            progress=progress,
+            errors=view.error_lines(step, errors or [], t),
+            error_intro=t("errors.intro"),
+            f=view.form_view(step, t, values, people_picker=self.people_picker),
+            buttons=_buttons(t),
+            data=data,
+            **extra,
         )
 
     def step(
@@ -76,31 +97,30 @@ class Screens:
         t: Texts,
         values: dict[str, Any] | None = None,
         errors: list[FieldError] | None = None,
+        self_check: SelfCheck | None = None,
     ) -> dict[str, Any]:
-        """The card for the dialogue's current step, prefilled with what is known."""
+        """The card for the dialogue's current step, prefilled with what is known; a topic
+        card also shows the employee's self-check for that topic."""
         if dialogue.step == REVIEW:
-            return self.review(dialogue, t)
+            return self.review(dialogue, t, self_check)
         step = STEPS_BY_ID[dialogue.step]
-        if values is None:
-            values = dialogue.answers.get(step.id, {})
-        data = {
-            "next": view.envelope("next", dialogue),
-            "back": view.envelope("back", dialogue) if dialogue.previous_step() else None,
-            "later": view.envelope("later", dialogue),
-            "cancel": view.envelope("cancel", dialogue),
-        }
-        return self.renderer.render(
+        sc_step = SELF_CHECK_FOR_TOPIC.get(step.id)
+        return self._form(
             f"step_{step.id}",
-            title=t(f"steps.{step.id}.title"),
-            intro=t(f"steps.{step.id}.intro"),
-            progress=view.progress(dialogue, t),
-            errors=view.error_lines(step, errors or [], t),
-            error_intro=t("errors.intro"),
-            f=view.form_view(step, t, values, people_picker=self.people_picker),
+            step,
+            t,
+            dialogue.answers.get(step.id, {}) if values is None else values,
+            errors,
+            view.progress(dialogue, t),
+            {
+                "next": view.envelope("next", dialogue),
+                "back": view.envelope("back", dialogue) if dialogue.previous_step() else None,
+                "later": view.envelope("later", dialogue),
+                "cancel": view.envelope("cancel", dialogue),
+            },
+            self_check=view.self_check_view(self_check, t, (sc_step,)) if sc_step else None,
             equipment=EQUIPMENT_ITEMS,
             equipment_title=t("fields.equipment.label"),
-            buttons=_buttons(t),
-            data=data,
         )
 
     def _rules_context(self, answers: dict[str, Any], t: Texts) -> dict[str, Any]:
@@ -112,7 +132,9 @@ class Screens:
             },
         }
 
-    def review(self, dialogue: Dialogue, t: Texts) -> dict[str, Any]:
+    def review(
+        self, dialogue: Dialogue, t: Texts, self_check: SelfCheck | None = None
+    ) -> dict[str, Any]:
         return self.renderer.render(
             "review",
             title=t("steps.review.title"),
@@ -120,6 +142,7 @@ class Screens:
             progress=view.progress(dialogue, t),
             employee_line=t("review.employee_line", employee=employee_display(dialogue, t)),
             sections=view.sections(dialogue.answers, t),
+            self_check=view.self_check_view(self_check, t),
             edit_choices=view.editable_steps(dialogue, t),
             buttons=_buttons(t),
             data={
@@ -136,15 +159,26 @@ class Screens:
     ) -> dict[str, Any]:
         return self.renderer.render("answered", title=title, note=note, answers=answers or [])
 
-    def answered_step(self, dialogue: Dialogue, step_id: str, t: Texts) -> dict[str, Any]:
-        step = STEPS_BY_ID[step_id]
+    def answered_step(
+        self, answers: dict[str, dict[str, Any]], step: Step, t: Texts
+    ) -> dict[str, Any]:
         return self.answered(
-            t(f"steps.{step_id}.title"),
+            t(f"steps.{step.id}.title"),
             t("common.answered"),
-            view.facts(step, dialogue.answers.get(step_id, {}), t),
+            view.facts(step, answers.get(step.id, {}), t),
         )
 
-    def agreement(self, record: dict[str, Any], t: Texts) -> dict[str, Any]:
+    def agreement(
+        self,
+        record: dict[str, Any],
+        t: Texts,
+        self_check: SelfCheck | None = None,
+        *,
+        confirm: dict[str, Any] | None = None,
+        intro: str | None = None,
+    ) -> dict[str, Any]:
+        """An agreement version; with ``confirm`` (the envelope of the dialogue) it carries the
+        employee's buttons: confirm, or disagree with a comment."""
         outcome = STEPS_BY_ID["outcome"]
         header = [
             {
@@ -161,48 +195,96 @@ class Screens:
                 "title": t("agreement.follow_up"),
                 "value": view.display(outcome.field("follow_up_date"), record["follow_up_date"], t),
             },
+            {"title": t("agreement.version"), "value": str(record["version"])},
+            {"title": t("agreement.state"), "value": t(f"states.{record['state']}")},
         ]
+        if record.get("employee_comment"):
+            header.append({"title": t("agreement.comment"), "value": record["employee_comment"]})
+        buttons = None
+        if confirm is not None:
+            buttons = {
+                "confirm_title": t("confirm.confirm"),
+                "dispute_title": t("confirm.dispute"),
+                "comment_label": t("confirm.comment_label"),
+                "comment_error": t("confirm.comment_error"),
+                "comment_max": COMMENT_MAX,
+                "confirm": {**confirm, "verb": "confirm"},
+                "dispute": {**confirm, "verb": "dispute"},
+            }
         return self.renderer.render(
             "agreement",
             title=t("agreement.title"),
+            intro=intro,
             header=header,
             sections=view.sections(record["answers"], t),
+            self_check=view.self_check_view(self_check, t) if self_check else None,
             stored_note=t("notices.storage_place"),
+            confirm=buttons,
             **self._rules_context(record["answers"], t),
         )
 
-    def status(
+    def invitation(self, dialogue: Dialogue, t: Texts) -> dict[str, Any]:
+        return self.renderer.render(
+            "invitation",
+            title=t("invitation.title"),
+            body=t("invitation.body", manager=dialogue.manager_name),
+            hint=t("invitation.hint"),
+            button=t("invitation.button"),
+        )
+
+    def dispute(self, dialogue: Dialogue, comment: str, t: Texts) -> dict[str, Any]:
+        return self.renderer.render(
+            "dispute",
+            title=t("dispute.title"),
+            body=t("dispute.body", employee=employee_display(dialogue, t)),
+            comment_label=t("dispute.comment_label"),
+            comment=comment,
+            button=t("dispute.button"),
+            data=view.envelope("revise", dialogue),
+        )
+
+    def self_check_step(
         self,
+        check: SelfCheck,
         t: Texts,
-        open_dialogues: list[Dialogue],
-        agreements: list[dict[str, Any]],
-        continue_data: dict[str, Any] | None,
+        values: dict[str, Any] | None = None,
+        errors: list[FieldError] | None = None,
     ) -> dict[str, Any]:
-        outcome = STEPS_BY_ID["outcome"]
-        in_progress = [
-            {"title": employee_display(d, t), "value": t(f"steps.{d.step}.title")}
-            for d in open_dialogues
-        ]
-        done = [
+        step = SELF_CHECK_BY_ID[check.step]
+        return self._form(
+            step.id,
+            step,
+            t,
+            check.answers.get(step.id, {}) if values is None else values,
+            errors,
+            t("common.step_of", number=check.step_number(), total=len(SELF_CHECK_STEP_IDS)),
             {
-                "title": a["employee"]["name"] or t("fields.employee.picked"),
-                "value": t(
-                    "status.agreement_value",
-                    decision=view.display(outcome.field("decision"), a["decision"], t),
-                    follow_up=view.display(outcome.field("follow_up_date"), a["follow_up_date"], t),
-                    state=t(f"states.{a['state']}"),
-                ),
-            }
-            for a in agreements
-        ]
+                "next": view.self_check_envelope("sc_next", check),
+                "back": view.self_check_envelope("sc_back", check)
+                if check.previous_step()
+                else None,
+                "later": view.self_check_envelope("sc_later", check),
+                "cancel": None,
+            },
+        )
+
+    def self_check_result(self, check: SelfCheck, t: Texts) -> dict[str, Any]:
+        advice = [t(f"flags.{f.key}.advice") for f in flags(check.answers)]
+        return self.renderer.render(
+            "self_check_result",
+            title=t("self_check.done_title"),
+            intro=t("self_check.done_with_flags") if advice else t("self_check.done_no_flags"),
+            advice=advice,
+            outro=t("self_check.shared_with_manager"),
+        )
+
+    def status(
+        self, t: Texts, sections: list[dict[str, Any]], buttons: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         return self.renderer.render(
             "status",
             title=t("status.title"),
             empty=t("status.none"),
-            in_progress_title=t("status.in_progress_title"),
-            agreements_title=t("status.agreements_title"),
-            in_progress=in_progress,
-            agreements=done,
-            buttons=_buttons(t),
-            continue_data=continue_data,
+            sections=sections,
+            buttons=buttons,
         )

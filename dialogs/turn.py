@@ -29,12 +29,34 @@ class Reply:
 
 
 @dataclass
+class Notify:
+    """Messages for another user (proactive): the employee's invitation, the manager's news.
+
+    ``user_id`` None means the user is not known to the bot; then, like when delivery fails,
+    ``if_unreachable`` is said to the acting user instead.
+    """
+
+    user_id: str | None
+    replies: list[Reply]
+    if_unreachable: str | None = None
+    #: Said to the acting user once the messages were delivered.
+    if_reached: str | None = None
+
+
+@dataclass
 class TurnResult:
     #: A read-only card to put in place of the card that was submitted (None: leave it).
     replace: dict[str, Any] | None = None
     replies: list[Reply] = field(default_factory=list)
     #: The dialogue this turn worked on, for the conversation's "continue" pointer.
     dialogue_id: str | None = None
+    notify: list[Notify] = field(default_factory=list)
+
+    def extend(self, other: TurnResult) -> TurnResult:
+        """Add another result's replies and notifications after this one's."""
+        self.replies.extend(other.replies)
+        self.notify.extend(other.notify)
+        return self
 
     @classmethod
     def say(cls, text: str) -> TurnResult:

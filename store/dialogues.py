@@ -1,8 +1,9 @@
 """Dialogues and agreements in SQLite.
 
 Every change is a compare-and-set on the dialogue's version: two submits of the same card
-(a double click, a replay) cannot both win. Concluding writes the dialogue and its agreement
-in one transaction, so an agreement never exists without its dialogue being concluded.
+(a double click, a replay) cannot both win. Concluding writes the dialogue and a new agreement
+version in one transaction, and the employee's answer updates both together, so the
+dialogue's state and its newest agreement never disagree.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from typing import Any
 
 import aiosqlite
 
-from core.dialogue import CONCLUDED, Dialogue
+from core.dialogue import AWAITING_EMPLOYEE, Dialogue
 from store.database import Database, utc_now
 
 _COLUMNS = (
     "id, manager_id, manager_name, employee_id, employee_name, state, step, version, editing,"
-    " answers, locale, created_at, updated_at"
+    " answers, locale, created_at, updated_at, agreement_version"
 )
 
 
@@ -36,6 +37,7 @@ def _dialogue(row: aiosqlite.Row) -> Dialogue:
         locale=row["locale"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        agreement_version=row["agreement_version"],
     )
 
 
@@ -48,7 +50,7 @@ class DialogueStore:
         dialogue.created_at = dialogue.updated_at = now
         async with self.db.transaction() as conn:
             await conn.execute(
-                f"INSERT INTO dialogues ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO dialogues ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     dialogue.id,
                     dialogue.manager_id,
@@ -63,6 +65,7 @@ class DialogueStore:
                     dialogue.locale,
                     now,
                     now,
+                    dialogue.agreement_version,
                 ),
             )
         return dialogue
@@ -94,7 +97,7 @@ class DialogueStore:
     ) -> bool:
         cursor = await conn.execute(
             "UPDATE dialogues SET employee_id = ?, employee_name = ?, state = ?, step = ?,"
-            " version = ?, editing = ?, answers = ?, updated_at = ?"
+            " version = ?, editing = ?, answers = ?, updated_at = ?, agreement_version = ?"
             " WHERE id = ? AND version = ?",
             (
                 dialogue.employee_id,
@@ -105,6 +108,7 @@ class DialogueStore:
                 int(dialogue.editing),
                 json.dumps(dialogue.answers),
                 dialogue.updated_at,
+                dialogue.agreement_version,
                 dialogue.id,
                 expected_version,
             ),
@@ -120,9 +124,10 @@ class DialogueStore:
     async def conclude(
         self, dialogue: Dialogue, expected_version: int, record: dict[str, Any]
     ) -> bool:
-        """Mark the dialogue concluded and store its agreement, both or neither."""
+        """Send the dialogue to the employee and store its new agreement version, both or
+        neither. ``record["version"]`` must be ``dialogue.agreement_version``."""
         dialogue.updated_at = utc_now()
-        dialogue.state = CONCLUDED
+        dialogue.state = AWAITING_EMPLOYEE
         async with self.db.transaction() as conn:
             if not await self._update(conn, dialogue, expected_version):
                 return False
@@ -144,6 +149,62 @@ class DialogueStore:
                 ),
             )
         return True
+
+    async def answer(
+        self, dialogue: Dialogue, expected_version: int, state: str, comment: str | None
+    ) -> dict[str, Any] | None:
+        """The employee's answer to the newest agreement version (confirmed or disputed).
+
+        Returns the updated agreement record, or None when the dialogue changed meanwhile.
+        """
+        now = utc_now()
+        dialogue.updated_at = now
+        dialogue.state = state
+        async with self.db.transaction() as conn:
+            if not await self._update(conn, dialogue, expected_version):
+                return None
+            key = (dialogue.id, dialogue.agreement_version)
+            cursor = await conn.execute(
+                "SELECT record FROM agreements WHERE dialogue_id = ? AND version = ?", key
+            )
+            row = await cursor.fetchone()
+            record = json.loads(row["record"])
+            record.update(state=state, employee_comment=comment, answered_at=now)
+            await conn.execute(
+                "UPDATE agreements SET state = ?, employee_comment = ?, answered_at = ?,"
+                " record = ? WHERE dialogue_id = ? AND version = ?",
+                (state, comment, now, json.dumps(record), *key),
+            )
+        return record
+
+    async def for_employee(self, employee_id: str) -> list[Dialogue]:
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM dialogues WHERE employee_id = ? ORDER BY updated_at DESC, id",
+            (employee_id,),
+        )
+        return [_dialogue(r) for r in rows]
+
+    async def without_employee_id(self) -> list[Dialogue]:
+        """Dialogues whose employee was typed in by name and has not been found yet."""
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM dialogues WHERE employee_id IS NULL AND state <> 'cancelled'"
+            " ORDER BY updated_at DESC, id",
+        )
+        return [_dialogue(r) for r in rows]
+
+    async def link_employee(self, dialogue_id: str, employee_id: str) -> bool:
+        """Record who the typed-in employee is, once; the dialogue's version is not changed,
+        so the manager's cards stay valid."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE dialogues SET employee_id = ? WHERE id = ? AND employee_id IS NULL",
+                (employee_id, dialogue_id),
+            )
+            await conn.execute(
+                "UPDATE agreements SET employee_id = ? WHERE dialogue_id = ? AND employee_id IS NULL",
+                (employee_id, dialogue_id),
+            )
+            return cursor.rowcount == 1
 
     async def agreements_for_manager(self, manager_id: str) -> list[dict[str, Any]]:
         rows = await self.db.fetchall(

@@ -60,3 +60,26 @@ STEP_ANSWERS: dict[str, dict[str, str]] = {
         "follow_up_date": FOLLOW_UP,
     },
 }
+
+
+SELF_CHECK_ANSWERS: dict[str, dict[str, str]] = {
+    "sc_work": {"sc_days": "2", "sc_tasks": "Skrivearbejde", "sc_work_note": ""},
+    "sc_contact": {"sc_feedback": "weekly", "sc_colleagues": "good", "sc_work_life": "good"},
+    "sc_equipment": {
+        "sc_screen": "yes",
+        "sc_keyboard_mouse": "no",
+        "sc_chair": "no",
+        "sc_table": "yes",
+        "sc_lighting": "yes",
+        "sc_phone": "yes",
+        "sc_laptop_hours": "4",
+        "sc_systems": "yes",
+        "sc_equipment_note": "Privat note om stuen",
+    },
+    "sc_ergonomics": {
+        "sc_positions": "yes",
+        "sc_breaks": "yes",
+        "sc_rest": "yes",
+        "sc_eye_test": "yes",
+    },
+}

@@ -9,12 +9,14 @@ from typing import Any
 
 from cards.renderer import CardRenderer
 from core.agreement import build_record
-from core.dialogue import CONCLUDED, Dialogue
-from core.fields import FORM_STEPS, STEP_IDS, STEPS_BY_ID
+from core.dialogue import AWAITING_EMPLOYEE, DISPUTED, Dialogue
+from core.fields import FORM_STEPS, SELF_CHECK_STEPS, STEP_IDS, STEPS_BY_ID
+from core.self_check import DONE, SelfCheck
 from core.texts import LOCALES, texts_for
 from core.validation import validate_step
+from dialogs.router import STATUS_LINES
 from dialogs.screens import Screens
-from tests.answers import STEP_ANSWERS
+from tests.answers import SELF_CHECK_ANSWERS, STEP_ANSWERS
 
 
 def answered_dialogue(locale: str, upto: str) -> Dialogue:
@@ -38,6 +40,16 @@ def long_text_dialogue(locale: str) -> Dialogue:
     return d
 
 
+def done_self_check(locale: str) -> SelfCheck:
+    check = SelfCheck(
+        id="s" * 32, employee_id="e", employee_name="Mette Sørensen", locale=locale, state=DONE
+    )
+    for step in SELF_CHECK_STEPS:
+        check.answers[step.id], _ = validate_step(step, SELF_CHECK_ANSWERS[step.id], date.today())
+    check.step = SELF_CHECK_STEPS[-1].id
+    return check
+
+
 def all_cards() -> Iterator[tuple[str, dict[str, Any]]]:
     renderer = CardRenderer()
     for locale in LOCALES:
@@ -47,29 +59,51 @@ def all_cards() -> Iterator[tuple[str, dict[str, Any]]]:
             tag = f"{locale}/{'picker' if picker else 'text'}"
             yield f"welcome {tag}", screens.welcome(t)
             yield f"help {tag}", screens.help(t)
+            check = done_self_check(locale)
             for step_id in STEP_IDS:
                 d = answered_dialogue(locale, step_id)
                 yield f"{step_id} {tag}", screens.step(d, t)
+                yield f"{step_id} self-check {tag}", screens.step(d, t, self_check=check)
                 if step_id in STEPS_BY_ID:
                     step = STEPS_BY_ID[step_id]
                     _, errors = validate_step(step, {}, date.today())
                     yield f"{step_id} errors {tag}", screens.step(d, t, {}, errors)
                     yield (
                         f"{step_id} answered {tag}",
-                        screens.answered_step(answered_dialogue(locale, "review"), step_id, t),
+                        screens.answered_step(answered_dialogue(locale, "review").answers, step, t),
                     )
             big = long_text_dialogue(locale)
             yield f"review long {tag}", screens.review(big, t)
-            record = build_record(big, 1, CONCLUDED, "2026-11-26")
-            yield f"agreement long {tag}", screens.agreement(record, t)
+            record = build_record(big, 1, AWAITING_EMPLOYEE, "2026-11-26")
+            yield f"agreement long {tag}", screens.agreement(record, t, check)
+            envelope = {"dialogue_id": big.id, "version": 9, "step": "review"}
+            yield (
+                f"agreement confirm {tag}",
+                screens.agreement(record, t, check, confirm=envelope, intro="x"),
+            )
+            disputed = {**record, "state": DISPUTED, "employee_comment": "Æ" * 1000}
+            yield f"agreement disputed {tag}", screens.agreement(disputed, t)
+            yield f"dispute {tag}", screens.dispute(big, "Æ" * 1000, t)
+            yield f"invitation {tag}", screens.invitation(big, t)
+            for step in SELF_CHECK_STEPS:
+                open_check = done_self_check(locale)
+                open_check.step = step.id
+                yield f"{step.id} {tag}", screens.self_check_step(open_check, t)
+                _, errors = validate_step(step, {}, date.today())
+                yield f"{step.id} errors {tag}", screens.self_check_step(open_check, t, {}, errors)
+            yield f"self_check_result {tag}", screens.self_check_result(check, t)
+            fine = done_self_check(locale)
+            fine.answers = {}
+            yield f"self_check_result fine {tag}", screens.self_check_result(fine, t)
             no_home = answered_dialogue(locale, "review")
             no_home.answers["outcome"]["decision"] = "not_approved"
             yield f"review no rules {tag}", screens.review(no_home, t)
             yield f"answered plain {tag}", screens.answered("Titel", "Note")
-            yield f"status empty {tag}", screens.status(t, [], [], None)
-            yield (
-                f"status full {tag}",
-                screens.status(
-                    t, [answered_dialogue(locale, "tasks")], [record] * 20, {"verb": "continue"}
-                ),
-            )
+            yield f"status empty {tag}", screens.status(t, [], [])
+            # The router shows at most STATUS_LINES lines a group, plus one "and N more".
+            section = {
+                "title": "T",
+                "facts": [{"title": "Æ" * 200, "value": "Ø" * 200}] * (STATUS_LINES + 1),
+            }
+            buttons = [{"title": "B", "data": {"verb": "show_agreement", "dialogue_id": "d"}}] * 5
+            yield f"status full {tag}", screens.status(t, [section] * 5, buttons)

@@ -32,8 +32,8 @@ async def test_english_locale_gets_english(session, bot, connector):
     assert "How to use the home working dialogue" in str(sent[0].card)
     sent = await client.say("what is this")
     assert texts_of(sent) == [
-        "I didn't quite get that. Write **help** to see what I can do, or **start** to begin a "
-        "new home-working conversation."
+        "I didn't quite get that. Write **help** to see what I can do, **start** to begin a "
+        "conversation as a manager or **self-check** to check your workplace at home."
     ]
 
 

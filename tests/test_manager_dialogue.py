@@ -17,7 +17,7 @@ async def walk_to_review(client):
         data = action_data(card_msg.card, "next")
         assert data["step"] == step
         sent = await client.submit(card_msg, {**data, **STEP_ANSWERS[step]})
-        assert sent and sent[-1].card is not None, texts_of(sent)
+        assert [s for s in sent if s.card], texts_of(sent)
         # The submitted card was replaced in place by a read-only version.
         assert card_msg.updates, f"card of step {step} was not replaced"
         assert not inputs(card_msg.card)
@@ -45,7 +45,7 @@ async def test_whole_dialogue_stores_an_agreement(manager, db_path):
             "approved_with_conditions",
             STEP_ANSWERS["outcome"]["follow_up_date"],
             "Mette Sørensen",
-            "concluded",
+            "awaiting_employee",
         )
     ]
 
