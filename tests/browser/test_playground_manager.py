@@ -12,6 +12,7 @@ import pytest
 from core.fields import STEPS_BY_ID
 from tests.answers import STEP_ANSWERS
 from tests.browser.playground import (
+    PlaygroundError,
     launch_chromium,
     make_config,
     make_user,
