@@ -45,12 +45,16 @@ class ProactiveSender:
             except Exception as error:  # noqa: BLE001 - reported as "unreachable"
                 outcome["error"] = type(error).__name__
 
-        for stored in await self.conversations.for_user(user_id):
-            reference = ConversationReference().deserialize(stored)
-            await self.adapter.continue_conversation(reference, deliver, self.app_id)
+        stored = await self.conversations.for_user(user_id)
+        for reference in stored:
+            await self.adapter.continue_conversation(
+                ConversationReference().deserialize(reference), deliver, self.app_id
+            )
             if outcome["sent"]:
                 return True
-        if not outcome["sent"]:
+        if not stored:
+            # Never talked with the bot: open the 1:1 chat. A refused stored chat (403: the
+            # app is blocked or removed) is not worked around.
             await self._create_and_send(user_id, via, deliver)
         if not outcome["sent"]:
             log.warning(

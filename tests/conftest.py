@@ -49,3 +49,8 @@ def manager(session, bot, connector) -> TeamsClient:
 @pytest.fixture
 def outsider(session, bot, connector) -> TeamsClient:
     return TeamsClient(session, bot, connector, OTHER)
+
+
+@pytest.fixture
+def employee(session, bot, connector) -> TeamsClient:
+    return TeamsClient(session, bot, connector, EMPLOYEE)

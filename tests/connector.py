@@ -48,6 +48,7 @@ class LocalConnector:
         self.by_id: dict[str, Sent] = {}
         self.created: list[dict[str, Any]] = []
         self.faults: list[int] = []  # status codes to answer the next sends with
+        self.faults_in: dict[str, list[int]] = {}  # the same, for one conversation id
         self._ids = itertools.count(1000)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -73,10 +74,11 @@ class LocalConnector:
         if self._runner:
             await self._runner.cleanup()
 
-    def _fault(self) -> web.Response | None:
-        if not self.faults:
+    def _fault(self, conversation_id: str) -> web.Response | None:
+        queue = self.faults_in.get(conversation_id) or self.faults
+        if not queue:
             return None
-        status = self.faults.pop(0)
+        status = queue.pop(0)
         headers = {"Retry-After": "1"} if status == 429 else {}
         return web.json_response({"error": {"code": str(status)}}, status=status, headers=headers)
 
@@ -87,7 +89,7 @@ class LocalConnector:
         return web.json_response({"id": cid, "serviceUrl": self.url}, status=201)
 
     async def _send(self, request: web.Request) -> web.Response:
-        fault = self._fault()
+        fault = self._fault(request.match_info["cid"])
         if fault:
             return fault
         activity = await request.json()

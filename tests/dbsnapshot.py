@@ -1,4 +1,5 @@
-"""What the store holds of dialogues and agreements, to show a refused input changed nothing."""
+"""What the store holds of dialogues, agreements and self-checks, to show that a refused
+input changed nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ def snapshot(db_path: Path) -> dict[str, list[tuple]]:
     try:
         return {
             table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
-            for table in ("dialogues", "agreements")
+            for table in ("dialogues", "agreements", "self_checks")
         }
     finally:
         conn.close()
