@@ -22,15 +22,37 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """Readable lines, with the ids a call passes in ``extra`` at the end."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        extras = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+        line = super().format(record)
+        return line + "".join(f" {k}={v}" for k, v in extras.items())
+
+
+#: Libraries that log request bodies or SQL parameters (names, answers) at DEBUG: never below
+#: WARNING, whatever LOG_LEVEL says.
+QUIET = (
+    "botbuilder",
+    "botframework",
+    "msrest",
+    "aiosqlite",
+    "urllib3",
+    "requests",
+    "msal",
+    "azure",
+)
+
+
 def configure(level: str, fmt: str) -> None:
     handler = logging.StreamHandler()
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # aiohttp's access log names paths only; botbuilder's own loggers stay at warnings.
-    logging.getLogger("botbuilder").setLevel(logging.WARNING)
-    logging.getLogger("msrest").setLevel(logging.WARNING)
+    for name in QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -20,6 +20,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 
+from bot.teams_bot import tenant_id
 from core.version import VERSION
 from settings import Settings
 from store.database import Database
@@ -29,15 +30,6 @@ log = logging.getLogger(__name__)
 
 def _bad(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
-
-
-def tenant_of(body: dict[str, Any]) -> str:
-    """The tenant id of an activity: Teams sends it in channelData, sometimes in conversation."""
-    channel_data = body.get("channelData")
-    tenant = channel_data.get("tenant") if isinstance(channel_data, dict) else None
-    tenant_id = tenant.get("id") if isinstance(tenant, dict) else None
-    tenant_id = tenant_id or body["conversation"].get("tenantId")
-    return tenant_id.lower() if isinstance(tenant_id, str) else ""
 
 
 def activity_problem(body: Any) -> str | None:
@@ -86,14 +78,14 @@ class Routes:
             if host not in self.settings.local_hosts:
                 log.warning("local mode: refused an activity for a service URL off this machine")
                 return _bad(403, "local mode only answers service URLs on this machine")
-        allowed = self.settings.allowed_tenants
-        if allowed and tenant_of(body) not in allowed:
-            log.warning("refused an activity from a tenant that is not allowed")
-            return _bad(403, "tenant not allowed")
         try:
             activity = Activity().deserialize(body)
         except (DeserializationError, ValueError, TypeError, AttributeError):
             return _bad(400, "the activity could not be read")
+        allowed = self.settings.allowed_tenants
+        if allowed and (tenant_id(activity) or "").lower() not in allowed:
+            log.warning("refused an activity from a tenant that is not allowed")
+            return _bad(403, "tenant not allowed")
         auth_header = request.headers.get("Authorization", "")
         try:
             response = await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
@@ -101,9 +93,13 @@ class Routes:
             return _bad(401, "unauthorized")
         if response:
             body_out = response.body
-            if hasattr(body_out, "serialize"):
-                body_out = body_out.serialize()
-            return web.json_response(body_out, status=response.status)
+            try:
+                if hasattr(body_out, "serialize"):
+                    body_out = body_out.serialize()
+                return web.json_response(body_out, status=response.status)
+            except (TypeError, ValueError, AttributeError):
+                log.warning("could not write an invoke response")
+                return _bad(400, "the invoke could not be answered")
         return web.Response(status=201)
 
     async def healthz(self, _request: web.Request) -> web.Response:

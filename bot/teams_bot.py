@@ -10,10 +10,16 @@ from botbuilder.core import (
     ActivityHandler,
     CardFactory,
     ConversationState,
+    InvokeResponse,
     MessageFactory,
     TurnContext,
 )
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    ChannelAccount,
+)
 
 from bot.proactive import ProactiveSender
 from core.texts import pick_locale
@@ -25,17 +31,25 @@ log = logging.getLogger(__name__)
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
+def tenant_id(activity: Activity) -> str | None:
+    """Teams sends the tenant in channelData; some activities only in the conversation."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = data.get("tenant")
+    found = tenant.get("id") if isinstance(tenant, dict) else None
+    if not found and activity.conversation is not None:
+        found = activity.conversation.tenant_id
+    return found if isinstance(found, str) and found else None
+
+
 def actor_of(activity: Activity, forced_locale: str = "") -> Actor:
     sender = activity.from_property or ChannelAccount()
-    tenant = None
-    if isinstance(activity.channel_data, dict):
-        tenant = (activity.channel_data.get("tenant") or {}).get("id")
-    tenant = tenant or (activity.conversation.tenant_id if activity.conversation else None)
+    conversation_type = activity.conversation.conversation_type if activity.conversation else None
     return Actor(
         user_id=sender.aad_object_id or sender.id,
         name=sender.name or "",
         locale=forced_locale or pick_locale(activity.locale),
-        tenant_id=tenant,
+        tenant_id=tenant_id(activity),
+        personal=conversation_type in (None, "personal"),
     )
 
 
@@ -51,7 +65,11 @@ def _activities(replies: list[Reply]) -> list[Activity]:
 
 def message_text(activity: Activity) -> str:
     """The typed text without the bot's @mention (group chats)."""
-    text = TurnContext.remove_recipient_mention(activity) or activity.text or ""
+    text = activity.text if isinstance(activity.text, str) else ""
+    try:
+        text = TurnContext.remove_recipient_mention(activity) or text
+    except (AttributeError, TypeError):  # an odd mention entity: the tag is removed below
+        pass
     return _AT_TAG.sub("", text).strip()
 
 
@@ -73,7 +91,12 @@ class HomeWorkBot(ActivityHandler):
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await super().on_turn(turn_context)
-        await self.conversation_state.save_changes(turn_context)
+        try:
+            await self.conversation_state.save_changes(turn_context)
+        except KeyError:
+            # eTag conflict: another turn of this chat saved first (a double click). The state
+            # only points at the last dialogue used; the other turn's value is as good.
+            log.info("conversation state changed by a concurrent turn; kept the newer one")
 
     async def _remember(self, turn_context: TurnContext) -> bool:
         activity = turn_context.activity
@@ -140,6 +163,29 @@ class HomeWorkBot(ActivityHandler):
             said = notice.if_reached if sent else notice.if_unreachable
             if said:
                 await turn_context.send_activity(MessageFactory.text(said))
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Action.Execute (adaptiveCard/action) is answered like a submit; our own cards use
+        Action.Submit, but Teams clients and other cards may send it."""
+        activity = turn_context.activity
+        if activity.name != "adaptiveCard/action":
+            return InvokeResponse(status=200)
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        data = dict(action.get("data")) if isinstance(action.get("data"), dict) else {}
+        if "verb" not in data and isinstance(action.get("verb"), str):
+            data["verb"] = action["verb"]
+        actor = actor_of(activity, self.forced_locale)
+        await self._remember(turn_context)
+        result = await self.router.on_card(actor, data, await self._pointer.get(turn_context, None))
+        result.replace = None  # an invoke has no card message to replace
+        await self._deliver(turn_context, result)
+        return InvokeResponse(
+            status=200,
+            body=AdaptiveCardInvokeResponse(
+                status_code=200, type="application/vnd.microsoft.activity.message", value=""
+            ),
+        )
 
     async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> None:
         if turn_context.activity.type == ActivityTypes.installation_update:

@@ -18,6 +18,9 @@ from typing import Any
 from core.fields import Field, Step
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(:[0-5]\d)?$")
+#: Control characters other than tab and newline have no place in a typed answer.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_ENTRA_ID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 #: The furthest a follow-up date may lie ahead.
 FOLLOW_UP_MAX_DAYS = 3 * 366
 
@@ -36,7 +39,7 @@ class _Invalid(Exception):
 def _text(f: Field, raw: Any) -> str | None:
     if raw is None:
         return None
-    if not isinstance(raw, str):
+    if not isinstance(raw, str) or _CONTROL.search(raw):
         raise _Invalid("wrong_type")
     value = raw.strip()
     if f.max_len and len(value) > f.max_len:
@@ -130,8 +133,17 @@ _PARSERS: dict[str, Callable[[Field, Any], Any]] = {
 }
 
 
-def _cross_checks(step: Step, values: dict[str, Any], today: date) -> list[FieldError]:
-    """Checks that involve more than one field of a step."""
+def is_entra_id(value: str) -> bool:
+    """An Entra object id (what Teams' people picker gives) looks like a GUID."""
+    return bool(_ENTRA_ID.match(value))
+
+
+def _cross_checks(
+    step: Step, values: dict[str, Any], today: date, answers: Mapping[str, Mapping[str, Any]]
+) -> list[FieldError]:
+    """Checks that involve more than one field, or another step's answers. Fields that no
+    longer apply (fixed days with flexible days, conditions without that decision) are
+    dropped from ``values``."""
     errors: list[FieldError] = []
     if step.id == "tasks":
         if values.get("special_care") and not values.get("special_care_measures"):
@@ -139,11 +151,21 @@ def _cross_checks(step: Step, values: dict[str, Any], today: date) -> list[Field
         start, end = values.get("available_from"), values.get("available_to")
         if start and end and start >= end:
             errors.append(FieldError("available_to", "time_order"))
-        if values.get("day_pattern") == "fixed" and not values.get("fixed_days"):
-            errors.append(FieldError("fixed_days", "days_needed"))
+        if values.get("day_pattern") == "fixed":
+            fixed = values.get("fixed_days") or []
+            if len(fixed) != int(values.get("days_per_week", "0")):
+                errors.append(FieldError("fixed_days", "days_needed"))
+        else:
+            values.pop("fixed_days", None)
     elif step.id == "outcome":
-        if values.get("decision") == "approved_with_conditions" and not values.get("conditions"):
+        decision = values.get("decision")
+        if decision == "approved_with_conditions" and not values.get("conditions"):
             errors.append(FieldError("conditions", "conditions_needed"))
+        if decision != "approved_with_conditions":
+            values.pop("conditions", None)
+        days = answers.get("tasks", {}).get("days_per_week")
+        if decision in ("approved", "approved_with_conditions") and days == "0":
+            errors.append(FieldError("decision", "no_days"))
         due = values.get("follow_up_date")
         if due:
             d = date.fromisoformat(due)
@@ -153,9 +175,13 @@ def _cross_checks(step: Step, values: dict[str, Any], today: date) -> list[Field
 
 
 def validate_step(
-    step: Step, submitted: Mapping[str, Any], today: date
+    step: Step,
+    submitted: Mapping[str, Any],
+    today: date,
+    answers: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], list[FieldError]]:
-    """Parse the inputs of ``step`` from a submit; unknown keys are ignored.
+    """Parse the inputs of ``step`` from a submit; unknown keys are ignored. ``answers`` are
+    the dialogue's other steps, for the checks across steps.
 
     Returns the clean values (only when there are no errors is the caller to store them) and
     the errors, one at most per field.
@@ -174,5 +200,5 @@ def validate_step(
         if value is not None:
             values[f.id] = value
     if not errors:
-        errors = _cross_checks(step, values, today)
+        errors = _cross_checks(step, values, today, answers or {})
     return values, errors

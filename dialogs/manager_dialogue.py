@@ -19,9 +19,9 @@ from typing import Any
 
 from core.agreement import build_record
 from core.dialogue import AWAITING_EMPLOYEE, CANCELLED, DISPUTED, IN_PROGRESS, Dialogue
-from core.fields import REVIEW, STEP_IDS, STEPS_BY_ID
+from core.fields import REVIEW, STEP_IDS, STEPS_BY_ID, Step
 from core.texts import Texts, texts_for
-from core.validation import validate_step
+from core.validation import FieldError, is_entra_id, validate_step
 from dialogs.screens import Screens, employee_display
 from dialogs.turn import Actor, Notify, Reply, TurnResult
 from store.conversations import ConversationStore
@@ -31,6 +31,7 @@ from store.self_checks import SelfCheckStore
 
 log = logging.getLogger(__name__)
 
+#: The manager's card verbs; each has a handler ``_<verb>`` below.
 DIALOGUE_VERBS = ("next", "back", "later", "cancel", "edit", "conclude", "revise")
 _MAX_ID = 64
 
@@ -52,18 +53,20 @@ class ManagerDialogue:
         self.screens = screens
         self.today = today
         self._verbs: dict[str, Handler] = {
-            "next": self._next,
-            "back": self._back,
-            "later": self._later,
-            "cancel": self._cancel,
-            "edit": self._edit,
-            "conclude": self._conclude,
-            "revise": self._revise,
+            verb: getattr(self, f"_{verb}") for verb in DIALOGUE_VERBS
         }
 
     # --- commands -------------------------------------------------------------------------
 
     async def start(self, actor: Actor) -> TurnResult:
+        """A new dialogue; an untouched one (nothing answered yet) is reused, so pressing
+        Start twice does not leave empty dialogues behind."""
+        untouched = await self.store.latest_open(actor.user_id)
+        if untouched is not None and not untouched.answers and untouched.version == 1:
+            return TurnResult(
+                replies=[Reply(card=await self.card(untouched, actor.texts))],
+                dialogue_id=untouched.id,
+            )
         dialogue = Dialogue(
             id=uuid.uuid4().hex,
             manager_id=actor.user_id,
@@ -112,7 +115,9 @@ class ManagerDialogue:
         dialogue = await self._open_dialogue(actor, preferred_id)
         if dialogue is None:
             return TurnResult.say(t("commands.nothing_to_cancel"))
-        return await self._cancel(dialogue, actor, {})
+        return TurnResult(
+            replies=[Reply(card=self.screens.cancel_question(dialogue, t))], dialogue_id=dialogue.id
+        )
 
     # --- card submits ---------------------------------------------------------------------
 
@@ -155,10 +160,15 @@ class ManagerDialogue:
         if dialogue.step == REVIEW:
             return TurnResult.say(t("notices.unknown_action"))
         step = STEPS_BY_ID[dialogue.step]
-        values, errors = validate_step(step, data, self.today())
+        values, errors = validate_step(step, data, self.today(), dialogue.answers)
+        if not errors and step.id == "employee" and self.screens.people_picker:
+            errors = (
+                [] if is_entra_id(values["employee"]) else [FieldError("employee", "not_a_person")]
+            )
         if errors:
+            # The same card again, with what was valid kept and the errors on top, in place.
             shown = {**dialogue.answers.get(step.id, {}), **values}
-            return TurnResult(replies=[Reply(card=await self.card(dialogue, t, shown, errors))])
+            return TurnResult(replace=await self.card(dialogue, t, shown, errors))
         expected = dialogue.version
         previous_employee = dialogue.answers.get("employee", {}).get("employee")
         dialogue.answers[step.id] = values
@@ -202,7 +212,9 @@ class ManagerDialogue:
         if previous is None:
             return TurnResult.say(t("notices.unknown_action"))
         expected, title = dialogue.version, t(f"steps.{dialogue.step}.title")
-        dialogue.step, dialogue.editing = previous, False
+        # Editing one topic from the review: "back" leads back to the review.
+        dialogue.step = REVIEW if dialogue.editing else previous
+        dialogue.editing = False
         if not await self._commit(dialogue, expected):
             return self._stale(t)
         return TurnResult(
@@ -247,6 +259,19 @@ class ManagerDialogue:
         t = actor.texts
         if dialogue.step != REVIEW or any(s not in dialogue.answers for s in STEPS_BY_ID):
             return TurnResult.say(t("notices.unknown_action"))
+        problem = self._first_invalid_step(dialogue)
+        if problem is not None:
+            # E.g. a follow-up date that has passed while the review waited: fix that step.
+            step, errors = problem
+            expected = dialogue.version
+            dialogue.step, dialogue.editing = step.id, True
+            if not await self._commit(dialogue, expected):
+                return self._stale(t)
+            card = await self.card(dialogue, t, dialogue.answers.get(step.id, {}), errors)
+            return TurnResult(
+                replace=self.screens.answered(t("steps.review.title"), t("errors.intro")),
+                replies=[Reply(card=card)],
+            )
         expected = dialogue.version
         dialogue.version = expected + 1
         dialogue.agreement_version += 1
@@ -262,7 +287,7 @@ class ManagerDialogue:
         employee = employee_display(dialogue, t)
         check = await self.self_checks.latest_done(dialogue.employee_id)
         return TurnResult(
-            replace=self.screens.answered(t("steps.review.title"), t("review.approved")),
+            replace=self.screens.answered(t("steps.review.title"), t("review.concluded")),
             replies=[
                 Reply(card=self.screens.agreement(record, t, check)),
                 Reply(text=t("notices.sent_for_confirmation", employee=employee)),
@@ -270,6 +295,16 @@ class ManagerDialogue:
             # The employee's language is not known until they write: the dialogue's is used.
             notify=[self.confirmation_request(dialogue, record, texts_for(dialogue.locale), t)],
         )
+
+    def _first_invalid_step(self, dialogue: Dialogue) -> tuple[Step, list[FieldError]] | None:
+        """Every stored step checked again, as on the day the agreement is concluded."""
+        for step in STEPS_BY_ID.values():
+            _, errors = validate_step(
+                step, dialogue.answers[step.id], self.today(), dialogue.answers
+            )
+            if errors:
+                return step, errors
+        return None
 
     def confirmation_request(
         self, dialogue: Dialogue, record: dict[str, Any], to_employee: Texts, to_manager: Texts

@@ -17,6 +17,8 @@ from dialogs.turn import Actor, Reply, TurnResult
 MANAGER_GROUPS = (IN_PROGRESS, DISPUTED, AWAITING_EMPLOYEE, CONFIRMED)
 #: The newest lines shown per group; the card stays small for a manager of many.
 STATUS_LINES = 15
+#: Buttons on the status card (one per open dialogue, one per agreement to confirm).
+STATUS_BUTTONS = 5
 
 
 class Router:
@@ -31,6 +33,8 @@ class Router:
     async def command(self, actor: Actor, command: Command, pointer: str | None) -> TurnResult:
         if command is Command.HELP:
             return TurnResult.show(self.screens.help(actor.texts))
+        if not actor.personal:
+            return TurnResult.say(actor.texts("notices.personal_only"))
         if command is Command.START:
             return await self.manager.start(actor)
         if command is Command.SELF_CHECK:
@@ -58,8 +62,13 @@ class Router:
         ]
         if as_manager:
             sections.extend(self._manager_groups(as_manager, actor))
-            if any(d.is_open for d in as_manager):
-                buttons.append({"title": t("buttons.continue"), "data": {"verb": "continue"}})
+            for d in [d for d in as_manager if d.is_open][:STATUS_BUTTONS]:
+                buttons.append(
+                    {
+                        "title": t("buttons.continue_with", employee=employee_display(d, t)),
+                        "data": {"verb": "continue", "dialogue_id": d.id},
+                    }
+                )
         about_me = await self.manager.store.for_employee(actor.user_id)
         shown = [d for d in about_me if d.agreement_version > 0]
         if shown:
@@ -72,7 +81,7 @@ class Router:
                     ],
                 }
             )
-            for d in shown[:STATUS_LINES]:
+            for d in [d for d in shown if d.state == AWAITING_EMPLOYEE][:STATUS_BUTTONS]:
                 if d.state == AWAITING_EMPLOYEE:
                     buttons.append(
                         {
@@ -131,6 +140,8 @@ class Router:
 
     async def on_card(self, actor: Actor, data: dict[str, Any], pointer: str | None) -> TurnResult:
         verb = data.get("verb")
+        if not actor.personal and verb != "help":
+            return TurnResult.say(actor.texts("notices.personal_only"))
         if verb in DIALOGUE_VERBS:
             return await self.manager.on_submit(actor, data)
         if verb in EMPLOYEE_VERBS:
@@ -138,5 +149,8 @@ class Router:
         # Buttons that are not tied to a dialogue: the welcome, help and status cards.
         plain = {"start": Command.START, "help": Command.HELP, "continue": Command.CONTINUE}
         if isinstance(verb, str) and verb in plain:
-            return await self.command(actor, plain[verb], pointer)
+            chosen = data.get("dialogue_id")
+            return await self.command(
+                actor, plain[verb], chosen if isinstance(chosen, str) else pointer
+            )
         return TurnResult(replies=[Reply(text=actor.texts("notices.unknown_action"))])

@@ -29,7 +29,18 @@ HELP_SOURCES = (
     ("source_bfa", "https://www.arbejdsmiljoweb.dk/bfa-kontor"),
 )
 HELP_COMMANDS = ("help", "start", "self_check", "continue", "status", "cancel")
-BUTTONS = ("start", "help", "next", "back", "later", "cancel", "conclude", "edit", "continue")
+BUTTONS = (
+    "start",
+    "help",
+    "next",
+    "back",
+    "later",
+    "cancel",
+    "cancel_yes",
+    "conclude",
+    "edit",
+    "continue",
+)
 COMMENT_MAX = 1000
 
 
@@ -38,7 +49,10 @@ def _buttons(t: Texts) -> dict[str, str]:
 
 
 def employee_display(dialogue: Dialogue, t: Texts) -> str:
-    return dialogue.employee_name or t("fields.employee.picked")
+    """The employee as the manager knows them: the typed or learnt name, else a stand-in."""
+    if dialogue.employee_name:
+        return dialogue.employee_name
+    return t("fields.employee.picked") if dialogue.employee_id else t("fields.employee.not_chosen")
 
 
 class Screens:
@@ -91,6 +105,14 @@ class Screens:
             **extra,
         )
 
+    def cancel_question(self, dialogue: Dialogue, t: Texts) -> dict[str, Any]:
+        return self.renderer.render(
+            "cancel",
+            question=t("common.cancel_question", employee=employee_display(dialogue, t)),
+            buttons=_buttons(t),
+            data=view.envelope("cancel", dialogue),
+        )
+
     def step(
         self,
         dialogue: Dialogue,
@@ -119,6 +141,7 @@ class Screens:
                 "cancel": view.envelope("cancel", dialogue),
             },
             self_check=view.self_check_view(self_check, t, (sc_step,)) if sc_step else None,
+            cancel_question=t("common.cancel_question", employee=employee_display(dialogue, t)),
             equipment=EQUIPMENT_ITEMS,
             equipment_title=t("fields.equipment.label"),
         )
@@ -144,6 +167,7 @@ class Screens:
             sections=view.sections(dialogue.answers, t),
             self_check=view.self_check_view(self_check, t),
             edit_choices=view.editable_steps(dialogue, t),
+            cancel_question=t("common.cancel_question", employee=employee_display(dialogue, t)),
             buttons=_buttons(t),
             data={
                 "edit": view.envelope("edit", dialogue),
@@ -266,6 +290,7 @@ class Screens:
                 "later": view.self_check_envelope("sc_later", check),
                 "cancel": None,
             },
+            cancel_question="",
         )
 
     def self_check_result(self, check: SelfCheck, t: Texts) -> dict[str, Any]:

@@ -16,6 +16,8 @@ class Actor:
     name: str
     locale: str
     tenant_id: str | None = None
+    #: A 1:1 chat with the bot. Dialogues hold personal data and happen only there.
+    personal: bool = True
 
     @property
     def texts(self) -> Texts:

@@ -134,6 +134,10 @@ def actions(card: dict[str, Any]) -> list[dict[str, Any]]:
                 walk(column.get("items", []))
 
     walk(card.get("body", []))
+    # A show-card's own buttons (the "are you sure?" of cancelling) count too.
+    for action in list(found):
+        if action.get("type") == "Action.ShowCard":
+            found.extend(actions(action["card"]))
     return found
 
 

@@ -48,12 +48,9 @@ async def test_start_words(manager, text):
     assert action_data(sent[0].card, "next")["step"] == "employee"
 
 
-async def test_mention_in_group_chat_is_understood(session, bot, connector):
-    from tests.conftest import MANAGER
-
-    client = TeamsClient(session, bot, connector, MANAGER)
+def group_message(client: TeamsClient, text: str) -> dict:
     activity = client.activity(
-        text="<at>Hjemmearbejde</at> status",
+        text=f"<at>Hjemmearbejde</at> {text}",
         entities=[
             {
                 "type": "mention",
@@ -63,8 +60,28 @@ async def test_mention_in_group_chat_is_understood(session, bot, connector):
         ],
     )
     activity["conversation"]["conversationType"] = "groupChat"
-    assert await client.post(activity) == 201
-    assert "Dine samtaler og aftaler" in str(client.seen()[-1].card)
+    return activity
+
+
+async def test_mention_in_group_chat_is_understood_and_dialogues_stay_private(manager, db_path):
+    assert await manager.post(group_message(manager, "HJÆLP")) == 201
+    assert "Sådan bruger du Hjemmearbejdsdialog" in str(manager.seen()[-1].card)
+    for command in ("start", "status", "selvtjek", "fortsæt"):
+        assert await manager.post(group_message(manager, command)) == 201
+        assert "personlige oplysninger" in manager.seen()[-1].text
+    assert db_rows(db_path, "SELECT COUNT(*) FROM dialogues") == [(0,)]
+
+
+async def test_odd_mention_entities_do_not_break_the_turn(manager):
+    activity = group_message(manager, "hjælp")
+    activity["entities"] = [{"type": "mention", "text": "<at>Hjemmearbejde</at>"}]
+    activity["recipient"] = None
+    assert await manager.post(activity) == 201
+    assert "Sådan bruger du" in str(manager.seen()[-1].card)
+
+
+def db_rows(db_path, sql: str) -> list:
+    return sqlite3.connect(db_path).execute(sql).fetchall()
 
 
 async def test_welcome_once_on_install(manager):
@@ -130,7 +147,9 @@ async def test_cancel_from_a_card_and_by_command(manager, db_path):
     sent = await manager.submit(card, action_data(card.card, "cancel"))
     assert "afbrudt" in texts_of(sent)[0]
     await manager.say("start")
-    sent = await manager.say("afbryd")
+    question = (await manager.say("afbryd"))[0]
+    assert "Vil du afbryde samtalen" in str(question.card)
+    sent = await manager.submit(question, action_data(question.card, "cancel"))
     assert "afbrudt" in texts_of(sent)[0]
     states = sqlite3.connect(db_path).execute("SELECT state FROM dialogues").fetchall()
     assert states == [("cancelled",), ("cancelled",)]
@@ -148,3 +167,59 @@ async def test_status_lists_dialogues_in_progress(manager):
     assert "Mette Sørensen" in str(card) and "Emne 1: Opgaver og arbejdstid" in str(card)
     sent = await manager.submit(manager.last_card(), action_data(card, "continue"))
     assert action_data(sent[-1].card, "next")["step"] == "tasks"
+
+
+async def test_start_twice_reuses_the_untouched_dialogue(manager, db_path):
+    first = await manager.say("start")
+    second = await manager.say("start")
+    assert (
+        action_data(first[0].card, "next")["dialogue_id"]
+        == action_data(second[0].card, "next")["dialogue_id"]
+    )
+    assert db_rows(db_path, "SELECT COUNT(*) FROM dialogues") == [(1,)]
+
+
+async def test_back_while_editing_returns_to_the_review(manager):
+    await manager.say("start")
+    for step in STEP_ANSWERS:
+        await answer(manager, step)
+    review = manager.last_card()
+    sent = await manager.submit(
+        review, {**action_data(review.card, "edit"), "edit_step": "ergonomics"}
+    )
+    ergonomics = sent[-1]
+    sent = await manager.submit(ergonomics, action_data(ergonomics.card, "back"))
+    assert action_data(sent[-1].card, "conclude")["step"] == "review"
+
+
+async def test_a_follow_up_date_that_has_passed_is_caught_at_conclusion(manager, db_path):
+    await manager.say("start")
+    for step in STEP_ANSWERS:
+        await answer(manager, step)
+    review = manager.last_card()
+    with sqlite3.connect(db_path) as conn:  # the review waited: the date is now in the past
+        row = conn.execute("SELECT answers FROM dialogues").fetchone()[0]
+        conn.execute(
+            "UPDATE dialogues SET answers = ?",
+            (row.replace(STEP_ANSWERS["outcome"]["follow_up_date"], "2020-01-01"),),
+        )
+    sent = await manager.submit(review, action_data(review.card, "conclude"))
+    outcome = sent[-1].card
+    assert action_data(outcome, "next")["step"] == "outcome"
+    assert "vælg en dato fra i dag" in str(outcome)
+    assert db_rows(db_path, "SELECT COUNT(*) FROM agreements") == [(0,)]
+
+
+async def test_status_offers_each_open_dialogue(manager, db_path):
+    await manager.say("start")
+    await answer(manager, "employee")
+    await manager.say("start")
+    other = {**STEP_ANSWERS["employee"], "employee": "Ole Olsen"}
+    card = manager.last_card()
+    await manager.submit(card, {**action_data(card.card, "next"), **other})
+    status = (await manager.say("status"))[0]
+    titles = [a["title"] for a in status.card["actions"]]
+    assert titles == ["Fortsæt: Ole Olsen", "Fortsæt: Mette Sørensen"]
+    mette = status.card["actions"][1]["data"]
+    sent = await manager.submit(status, mette)
+    assert "Mette Sørensen" in texts_of(sent)[0]

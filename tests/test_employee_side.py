@@ -133,7 +133,13 @@ async def test_dispute_revision_and_confirmation_keep_every_version(manager, emp
     )
     tasks = cards_in(sent)[-1]
     await manager.submit(
-        tasks, {**action_data(tasks.card, "next"), **STEP_ANSWERS["tasks"], "fixed_days": "mon"}
+        tasks,
+        {
+            **action_data(tasks.card, "next"),
+            **STEP_ANSWERS["tasks"],
+            "days_per_week": "1",
+            "fixed_days": "mon",
+        },
     )
     review3 = manager.last_card()
     await manager.submit(review3, action_data(review3.card, "conclude"))
@@ -233,6 +239,14 @@ async def test_people_picker_creates_the_chat_with_the_tenant(tmp_path, session,
         await manager.say("start")
         card = manager.last_card()
         assert inputs(card.card)["employee"]["type"] == "Input.ChoiceSet"
+        forged = {
+            **action_data(card.card, "next"),
+            **STEP_ANSWERS["employee"],
+            "employee": "x <script>",
+        }
+        assert await manager.submit(card, forged) == []
+        assert "vælg medarbejderen i listen" in json.dumps(card.card, ensure_ascii=False)
+        assert not connector.created
         data = {
             **action_data(card.card, "next"),
             **STEP_ANSWERS["employee"],

@@ -102,3 +102,48 @@ def test_unknown_keys_are_ignored_not_stored():
         STEPS_BY_ID["environment"], {**STEP_ANSWERS["environment"], "evil": "x"}, TODAY
     )
     assert not errors and "evil" not in values
+
+
+def test_fixed_days_must_match_the_days_a_week():
+    assert errors_of("tasks", days_per_week="1") == {"fixed_days": "days_needed"}
+    assert errors_of("tasks", fixed_days="mon,tue,wed") == {"fixed_days": "days_needed"}
+
+
+def test_answers_that_no_longer_apply_are_dropped():
+    values, _ = validate_step(
+        STEPS_BY_ID["tasks"], {**STEP_ANSWERS["tasks"], "day_pattern": "flexible"}, TODAY
+    )
+    assert "fixed_days" not in values
+    values, _ = validate_step(
+        STEPS_BY_ID["outcome"], {**STEP_ANSWERS["outcome"], "decision": "approved"}, TODAY
+    )
+    assert "conditions" not in values
+
+
+def test_approval_needs_days_from_home():
+    outcome = {**STEP_ANSWERS["outcome"], "decision": "approved"}
+    _, errors = validate_step(
+        STEPS_BY_ID["outcome"], outcome, TODAY, {"tasks": {"days_per_week": "0"}}
+    )
+    assert [(e.field, e.error) for e in errors] == [("decision", "no_days")]
+    office = {**outcome, "decision": "not_approved"}
+    assert (
+        validate_step(STEPS_BY_ID["outcome"], office, TODAY, {"tasks": {"days_per_week": "0"}})[1]
+        == []
+    )
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "bell\x07", "esc\x1b[31m"])
+def test_control_characters_are_refused(text):
+    assert errors_of("tasks", tasks_home=text) == {"tasks_home": "wrong_type"}
+
+
+def test_tabs_and_newlines_are_fine():
+    assert errors_of("tasks", tasks_home="linje 1\n\tlinje 2") == {}
+
+
+def test_entra_ids():
+    from core.validation import is_entra_id
+
+    assert is_entra_id("22222222-2222-2222-2222-222222222222")
+    assert not is_entra_id("Mette Sørensen") and not is_entra_id("not-a-guid <script>")
