@@ -48,6 +48,12 @@ def check_mode(settings: Settings) -> None:
     problem = settings.credential_problem()
     if problem:
         raise StartupRefused(f"Incomplete Microsoft app settings: {problem}.")
+    if settings.local_mode and settings.host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning(
+            "LOCAL MODE on HOST=%s: anyone who can reach this address can act as any user."
+            " Use HOST=127.0.0.1 for the Agents Playground.",
+            settings.host,
+        )
     if settings.local_mode:
         log.warning(
             "LOCAL MODE: no MICROSOFT_APP_ID is set, so requests are NOT authenticated. Only for"

@@ -81,6 +81,13 @@ class Settings(BaseSettings):
                 return f"MICROSOFT_APP_TYPE=SingleTenant also needs {' and '.join(missing)}"
         if self.microsoft_app_type == "UserAssignedMSI" and not self.microsoft_app_tenant_id:
             return "MICROSOFT_APP_TYPE=UserAssignedMSI also needs MICROSOFT_APP_TENANT_ID"
+        if (
+            self.microsoft_app_type == "MultiTenant"
+            and not self.microsoft_app_password.get_secret_value()
+        ):
+            return "MICROSOFT_APP_TYPE=MultiTenant also needs MICROSOFT_APP_PASSWORD"
+        if self.app_env == "production" and not self.allowed_tenants:
+            return "APP_ENV=production needs ALLOWED_TENANT_IDS (the municipality's tenant id)"
         return None
 
     @property
@@ -92,14 +99,3 @@ class Settings(BaseSettings):
         return frozenset(
             h.strip().lower() for h in self.local_service_hosts.split(",") if h.strip()
         )
-
-
-class BotFrameworkConfig:
-    """The attribute names botbuilder's ConfigurationBotFrameworkAuthentication reads."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.APP_ID = settings.microsoft_app_id
-        self.APP_PASSWORD = settings.microsoft_app_password.get_secret_value()
-        # botbuilder reads an empty app id as "no authentication" only for MultiTenant.
-        self.APP_TYPE = "MultiTenant" if settings.local_mode else settings.microsoft_app_type
-        self.APP_TENANTID = settings.microsoft_app_tenant_id

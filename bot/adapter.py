@@ -13,9 +13,20 @@ from botbuilder.integration.aiohttp import (
 
 from bot.connector_cache import CachingBotFrameworkAuthentication
 from core.texts import pick_locale, texts_for
-from settings import BotFrameworkConfig, Settings
+from settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class BotFrameworkConfig:
+    """The attribute names botbuilder's ConfigurationBotFrameworkAuthentication reads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.APP_ID = settings.microsoft_app_id
+        self.APP_PASSWORD = settings.microsoft_app_password.get_secret_value()
+        # botbuilder reads an empty app id as "no authentication" only for MultiTenant.
+        self.APP_TYPE = "MultiTenant" if settings.local_mode else settings.microsoft_app_type
+        self.APP_TENANTID = settings.microsoft_app_tenant_id
 
 
 def where(error: BaseException) -> str:

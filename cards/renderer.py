@@ -17,7 +17,6 @@ from markupsafe import Markup
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 #: Teams accepts bot messages up to 100 KB; keep cards well under it.
 MAX_CARD_BYTES = 80 * 1024
-CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
 
 class CardTooLarge(ValueError):

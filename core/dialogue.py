@@ -62,6 +62,3 @@ class Dialogue:
     def can_edit(self, step: str) -> bool:
         """Any form step may be edited once it has been answered."""
         return step in STEPS_BY_ID and step in self.answers
-
-    def employee_label(self) -> str:
-        return self.employee_name or ""

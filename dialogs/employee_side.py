@@ -65,8 +65,12 @@ class EmployeeSide:
 
     async def link(self, actor: Actor) -> list[Dialogue]:
         """Dialogues whose employee was typed in by name (local mode, no people picker) and
-        who is this user: they get the user's id, so the employee can take part."""
-        if self.screens.people_picker or not actor.name.strip():
+        who is this user: they get the user's id, so the employee can take part. With the
+        people picker the id is known; the user's name is learnt for the manager's cards."""
+        if not actor.name.strip():
+            return []
+        if self.screens.people_picker:
+            await self.dialogues.learn_employee_name(actor.user_id, actor.name.strip())
             return []
         name = actor.name.strip().casefold()
         linked = []

@@ -21,12 +21,13 @@ from core.self_check import SelfCheck, flags
 from core.texts import Texts
 from core.validation import FieldError
 
+#: The guidance sources linked from the help card (titles and addresses in the content files).
 HELP_SOURCES = (
-    ("source_at", "https://at.dk/regler/at-vejledninger/hjemmearbejde-d-2-9/"),
-    ("source_screen", "https://www.retsinformation.dk/eli/lta/1992/1108"),
-    ("source_checklist", "https://www.arbejdsmiljoweb.dk/"),
-    ("source_kropogkontor", "https://www.kropogkontor.dk/"),
-    ("source_bfa", "https://www.arbejdsmiljoweb.dk/bfa-kontor"),
+    "source_at",
+    "source_screen",
+    "source_checklist",
+    "source_kropogkontor",
+    "source_bfa",
 )
 HELP_COMMANDS = ("help", "start", "self_check", "continue", "status", "cancel")
 BUTTONS = (
@@ -77,7 +78,9 @@ class Screens:
             commands_title=t("help.commands_title"),
             commands=[t(f"help.cmd_{c}") for c in HELP_COMMANDS],
             sources_title=t("help.sources_title"),
-            sources=[{"title": t(f"help.{key}"), "url": url} for key, url in HELP_SOURCES],
+            sources=[
+                {"title": t(f"help.{key}"), "url": t(f"help.{key}_url")} for key in HELP_SOURCES
+            ],
             buttons=_buttons(t),
         )
 
@@ -218,6 +221,12 @@ class Screens:
             {
                 "title": t("agreement.follow_up"),
                 "value": view.display(outcome.field("follow_up_date"), record["follow_up_date"], t),
+            },
+            {
+                "title": t("agreement.date"),
+                "value": view.display(
+                    outcome.field("follow_up_date"), record["concluded_at"][:10], t
+                ),
             },
             {"title": t("agreement.version"), "value": str(record["version"])},
             {"title": t("agreement.state"), "value": t(f"states.{record['state']}")},

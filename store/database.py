@@ -22,7 +22,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """Microseconds, so that "the newest" is well defined between quick turns."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def migrations() -> list[tuple[int, str, str]]:

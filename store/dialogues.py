@@ -206,6 +206,15 @@ class DialogueStore:
             )
             return cursor.rowcount == 1
 
+    async def learn_employee_name(self, employee_id: str, name: str) -> None:
+        """The picked employee's display name, from their first message to the bot (the
+        people picker gives only the id)."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE dialogues SET employee_name = ? WHERE employee_id = ? AND employee_name IS NULL",
+                (name, employee_id),
+            )
+
     async def agreements_for_manager(self, manager_id: str) -> list[dict[str, Any]]:
         rows = await self.db.fetchall(
             "SELECT record FROM agreements WHERE manager_id = ? ORDER BY created_at DESC, dialogue_id",

@@ -8,8 +8,9 @@ from botbuilder.schema.teams import TeamsChannelData, TenantInfo
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
 
+from bot.adapter import BotFrameworkConfig
 from bot.connector_cache import CachingBotFrameworkAuthentication, plain_json_objects
-from settings import BotFrameworkConfig, Settings
+from settings import Settings
 from tests.card_catalogue import all_cards
 
 

@@ -245,7 +245,7 @@ async def test_people_picker_creates_the_chat_with_the_tenant(tmp_path, session,
             "employee": "x <script>",
         }
         assert await manager.submit(card, forged) == []
-        assert "vælg medarbejderen i listen" in json.dumps(card.card, ensure_ascii=False)
+        assert "Vælg medarbejderen i listen" in json.dumps(card.card, ensure_ascii=False)
         assert not connector.created
         data = {
             **action_data(card.card, "next"),
@@ -260,5 +260,10 @@ async def test_people_picker_creates_the_chat_with_the_tenant(tmp_path, session,
             invitation[0].card, ensure_ascii=False
         )
         assert "Jeg har sendt" in " ".join(texts_of(sent))
+        # Once the employee writes, the manager's cards know the name the picker did not give.
+        employee = TeamsClient(session, server, connector, EMPLOYEE)
+        await employee.say("selvtjek")
+        status = json.dumps((await manager.say("status"))[0].card, ensure_ascii=False)
+        assert "Mette Sørensen" in status
     finally:
         await server.stop()

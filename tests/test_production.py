@@ -17,6 +17,7 @@ FAKE_CREDENTIALS = {
     "MICROSOFT_APP_ID": "00000000-0000-0000-0000-00000000abcd",
     "MICROSOFT_APP_PASSWORD": "placeholder-not-a-secret",
     "MICROSOFT_APP_TENANT_ID": "00000000-0000-0000-0000-0000000000001",
+    "ALLOWED_TENANT_IDS": "00000000-0000-0000-0000-0000000000001",
 }
 
 
@@ -95,3 +96,11 @@ def test_env_example_documents_every_setting():
         if "=" in line and not line.lstrip().startswith("#")
     }
     assert documented == set(Settings.model_fields)
+
+
+def test_production_needs_the_tenant_allow_list(tmp_path):
+    env = {k: v for k, v in FAKE_CREDENTIALS.items() if k != "ALLOWED_TENANT_IDS"}
+    proc = run_app({"APP_ENV": "production", "PORT": str(free_port()), **env}, tmp_path)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode != 0
+    assert "ALLOWED_TENANT_IDS" in err and "Traceback" not in err

@@ -107,9 +107,9 @@ async def test_tampered_envelopes_are_refused(manager, db_path, tamper):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"days_per_week": "9"}, "vælg en af de viste muligheder"),
-        ({"days_per_week": ""}, "skal udfyldes"),
-        ({"tasks_note": "x" * 1001}, "for lang (højst 1000 tegn)"),
+        ({"days_per_week": "9"}, "Vælg en af mulighederne"),
+        ({"days_per_week": ""}, "Udfyld «"),
+        ({"tasks_note": "x" * 1001}, "højst 1000 tegn"),
         ({"available_from": "kl. otte"}, "klokkeslæt"),
         ({"fixed_days": ["mon", 3]}, "forkert format"),
     ],
