@@ -37,8 +37,8 @@ SETTING_KEYS = (
     "DEVELOPER_PRIVACY_URL",
     "DEVELOPER_TERMS_URL",
 )
-DA_COMMANDS = ["hjælp", "start", "fortsæt", "status", "afbryd"]
-EN_COMMANDS = ["help", "start", "continue", "status", "cancel"]
+DA_COMMANDS = ["hjælp", "start", "fortsæt", "status", "afbryd", "selvtjek"]
+EN_COMMANDS = ["help", "start", "continue", "status", "cancel", "self-check"]
 
 
 def run_build(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
