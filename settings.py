@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     microsoft_app_password: SecretStr = SecretStr("")
     microsoft_app_type: Literal["SingleTenant", "MultiTenant", "UserAssignedMSI"] = "SingleTenant"
     microsoft_app_tenant_id: str = ""
+    #: Where channel tokens are checked (OpenID metadata) and who must have issued them.
+    #: Empty: the public Bot Framework cloud. Set for a sovereign cloud or a test issuer.
+    channel_openid_metadata_url: str = ""
+    channel_token_issuer: str = ""
 
     #: Comma-separated Entra tenant ids whose activities are accepted; empty: any tenant
     #: (local mode). Activities from any other tenant are refused before the bot sees them.

@@ -27,6 +27,10 @@ class BotFrameworkConfig:
         # botbuilder reads an empty app id as "no authentication" only for MultiTenant.
         self.APP_TYPE = "MultiTenant" if settings.local_mode else settings.microsoft_app_type
         self.APP_TENANTID = settings.microsoft_app_tenant_id
+        if settings.channel_openid_metadata_url:
+            self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.channel_openid_metadata_url
+        if settings.channel_token_issuer:
+            self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = settings.channel_token_issuer
 
 
 def where(error: BaseException) -> str:
