@@ -6,8 +6,10 @@ Microsoft 365 Agents Playground, on the embedded SQLite store.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -21,6 +23,7 @@ from bot.state_storage import SqliteStorage
 from bot.teams_bot import HomeWorkBot
 from cards.renderer import CardRenderer
 from core.version import VERSION
+from dialogs.data_requests import DataRequests
 from dialogs.employee_side import EmployeeSide
 from dialogs.manager_dialogue import ManagerDialogue
 from dialogs.router import Router
@@ -30,6 +33,7 @@ from store.conversations import ConversationStore
 from store.database import Database
 from store.dialogues import DialogueStore
 from store.key_values import KeyValueStore
+from store.personal_data import PersonalData
 from store.self_checks import SelfCheckStore
 
 log = logging.getLogger("app")
@@ -64,6 +68,23 @@ def check_mode(settings: Settings) -> None:
         log.info("Bot Framework channel authentication is on (app id set).")
 
 
+RETENTION_EVERY = timedelta(days=1)
+RETENTION_FIRST_AFTER = timedelta(minutes=1)
+
+
+async def retention_loop(data: PersonalData, retention_days: int) -> None:
+    """The daily retention job: self-check answers older than RETENTION_DAYS go. It first
+    runs a minute after start, when the store is open and start-up is over."""
+    await asyncio.sleep(RETENTION_FIRST_AFTER.total_seconds())
+    while True:
+        try:
+            removed = await data.purge_self_checks(datetime.now(UTC), retention_days)
+            log.info("retention: %s self-checks deleted", removed)
+        except Exception as error:  # noqa: BLE001 - try again tomorrow
+            log.error("retention job failed: %s", type(error).__name__)
+        await asyncio.sleep(RETENTION_EVERY.total_seconds())
+
+
 def create_app(settings: Settings) -> web.Application:
     check_mode(settings)
     app = web.Application(client_max_size=settings.max_body_bytes)
@@ -86,7 +107,7 @@ def create_app(settings: Settings) -> web.Application:
     employee = EmployeeSide(dialogues, self_checks, manager, screens, today)
     adapter = create_adapter(settings)
     bot = HomeWorkBot(
-        Router(manager, employee, screens),
+        Router(manager, employee, DataRequests(db, screens, settings.hr_units), screens),
         people,
         ConversationState(SqliteStorage(KeyValueStore(db))),
         ProactiveSender(adapter, people, settings.microsoft_app_id),
@@ -97,7 +118,15 @@ def create_app(settings: Settings) -> web.Application:
     async def close_clients(app: web.Application) -> None:
         await adapter.bot_framework_authentication.close()
 
+    async def retention(app: web.Application):  # an aiohttp cleanup context
+        task = asyncio.create_task(retention_loop(PersonalData(db), settings.retention_days))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
     app.on_startup.append(open_store)
+    app.cleanup_ctx.append(retention)
     app.on_cleanup.append(close_clients)
     app.on_cleanup.append(close_store)
     return app

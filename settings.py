@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     #: (local mode). Activities from any other tenant are refused before the bot sees them.
     allowed_tenant_ids: str = ""
 
+    #: HR: who may list and export agreement records, and for which units:
+    #: "<Entra object id>:<unit>|<unit>,<object id>:*" (* = every unit).
+    hr_users: str = ""
+    #: Days the employee's self-check answers are kept after the last change to their
+    #: dialogues; a daily job deletes older ones.
+    retention_days: int = Field(365, ge=1, le=3650)
+
     #: "graph": Teams' people picker; "text": a typed name or e-mail; "auto": picker when
     #: app credentials are set (real Teams), typed text in local mode.
     people_picker: Literal["auto", "graph", "text"] = "auto"
@@ -97,6 +104,18 @@ class Settings(BaseSettings):
     @property
     def allowed_tenants(self) -> frozenset[str]:
         return frozenset(t.strip().lower() for t in self.allowed_tenant_ids.split(",") if t.strip())
+
+    @property
+    def hr_units(self) -> dict[str, frozenset[str]]:
+        """{HR user's object id: the units (casefolded) they may see; "*" for all}."""
+        found: dict[str, frozenset[str]] = {}
+        for entry in self.hr_users.split(","):
+            user, _, units = entry.partition(":")
+            if user.strip():
+                found[user.strip().lower()] = frozenset(
+                    u.strip().casefold() for u in units.split("|") if u.strip()
+                ) or frozenset({"*"})
+        return found
 
     @property
     def local_hosts(self) -> frozenset[str]:

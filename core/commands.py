@@ -13,6 +13,10 @@ class Command(Enum):
     STATUS = "status"
     CANCEL = "cancel"
     SELF_CHECK = "self_check"
+    MY_DATA = "my_data"
+    HR_LIST = "hr_list"
+    HR_EXPORT = "hr_export"
+    HR_ERASE = "hr_erase"  # takes the person's Entra object id
 
 
 _WORDS: dict[str, Command] = {
@@ -35,14 +39,30 @@ _WORDS: dict[str, Command] = {
     "self-check": Command.SELF_CHECK,
     "self check": Command.SELF_CHECK,
     "selfcheck": Command.SELF_CHECK,
+    "mine data": Command.MY_DATA,
+    "my data": Command.MY_DATA,
+    "hr": Command.HR_LIST,
+    "hr eksport": Command.HR_EXPORT,
+    "hr export": Command.HR_EXPORT,
 }
+_WITH_ARGUMENT: dict[str, Command] = {"hr slet": Command.HR_ERASE, "hr erase": Command.HR_ERASE}
 
 _SPACES = re.compile(r"\s+")
 
 
 def parse(text: str | None) -> Command | None:
     """The command in ``text`` (mention already removed), or None."""
+    return parse_with_argument(text)[0]
+
+
+def parse_with_argument(text: str | None) -> tuple[Command | None, str]:
+    """The command and what follows it (``hr slet <id>``); ("", None) when none."""
     if not text:
-        return None
+        return None, ""
     words = _SPACES.sub(" ", text).strip().strip(".!").casefold()
-    return _WORDS.get(words)
+    if words in _WORDS:
+        return _WORDS[words], ""
+    for prefix, command in _WITH_ARGUMENT.items():
+        if words.startswith(prefix + " "):
+            return command, words[len(prefix) + 1 :].strip()
+    return None, ""

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from cards import view
-from core.commands import Command, parse
+from core.commands import Command, parse_with_argument
 from core.dialogue import AWAITING_EMPLOYEE, CANCELLED, CONFIRMED, DISPUTED, IN_PROGRESS, Dialogue
 from core.fields import STEPS_BY_ID
+from dialogs.data_requests import DataRequests
 from dialogs.employee_side import EMPLOYEE_VERBS, EmployeeSide
 from dialogs.manager_dialogue import DIALOGUE_VERBS, ManagerDialogue
 from dialogs.screens import Screens, employee_display
@@ -22,19 +23,32 @@ STATUS_BUTTONS = 5
 
 
 class Router:
-    def __init__(self, manager: ManagerDialogue, employee: EmployeeSide, screens: Screens) -> None:
+    def __init__(
+        self, manager: ManagerDialogue, employee: EmployeeSide, data: DataRequests, screens: Screens
+    ) -> None:
         self.manager = manager
         self.employee = employee
+        self.data = data
         self.screens = screens
 
     def welcome(self, actor: Actor) -> TurnResult:
         return TurnResult.show(self.screens.welcome(actor.texts))
 
-    async def command(self, actor: Actor, command: Command, pointer: str | None) -> TurnResult:
+    async def command(
+        self, actor: Actor, command: Command, pointer: str | None, argument: str = ""
+    ) -> TurnResult:
         if command is Command.HELP:
             return TurnResult.show(self.screens.help(actor.texts))
         if not actor.personal:
             return TurnResult.say(actor.texts("notices.personal_only"))
+        if command is Command.MY_DATA:
+            return await self.data.my_data(actor)
+        if command is Command.HR_LIST:
+            return await self.data.hr_list(actor)
+        if command is Command.HR_EXPORT:
+            return await self.data.hr_export(actor)
+        if command is Command.HR_ERASE:
+            return await self.data.hr_erase(actor, argument)
         if command is Command.START:
             return await self.manager.start(actor)
         if command is Command.SELF_CHECK:
@@ -133,10 +147,10 @@ class Router:
         return groups
 
     async def on_text(self, actor: Actor, text: str | None, pointer: str | None) -> TurnResult:
-        command = parse(text)
+        command, argument = parse_with_argument(text)
         if command is None:
             return TurnResult.say(actor.texts("commands.hint"))
-        return await self.command(actor, command, pointer)
+        return await self.command(actor, command, pointer, argument)
 
     async def on_card(self, actor: Actor, data: dict[str, Any], pointer: str | None) -> TurnResult:
         verb = data.get("verb")
@@ -147,7 +161,16 @@ class Router:
         if verb in EMPLOYEE_VERBS:
             return await self.employee.on_submit(actor, data)
         # Buttons that are not tied to a dialogue: the welcome, help and status cards.
-        plain = {"start": Command.START, "help": Command.HELP, "continue": Command.CONTINUE}
+        plain = {
+            "start": Command.START,
+            "help": Command.HELP,
+            "continue": Command.CONTINUE,
+            "my_data": Command.MY_DATA,
+        }
+        if verb == "my_data_export":
+            return await self.data.my_data_export(actor)
+        if verb == "hr_export":
+            return await self.data.hr_export(actor)
         if isinstance(verb, str) and verb in plain:
             chosen = data.get("dialogue_id")
             return await self.command(

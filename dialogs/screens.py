@@ -29,7 +29,7 @@ HELP_SOURCES = (
     "source_kropogkontor",
     "source_bfa",
 )
-HELP_COMMANDS = ("help", "start", "self_check", "continue", "status", "cancel")
+HELP_COMMANDS = ("help", "start", "self_check", "continue", "status", "cancel", "my_data")
 BUTTONS = (
     "start",
     "help",
@@ -315,10 +315,12 @@ class Screens:
     def status(
         self, t: Texts, sections: list[dict[str, Any]], buttons: list[dict[str, Any]]
     ) -> dict[str, Any]:
+        return self.overview(t, t("status.title"), sections, buttons)
+
+    def overview(
+        self, t: Texts, title: str, sections: list[dict[str, Any]], buttons: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """A titled list of sections of facts with buttons: status, my data, HR's list."""
         return self.renderer.render(
-            "status",
-            title=t("status.title"),
-            empty=t("status.none"),
-            sections=sections,
-            buttons=buttons,
+            "overview", title=title, empty=t("status.none"), sections=sections, buttons=buttons
         )
