@@ -166,8 +166,9 @@ class EmployeeSide:
             )
         values, errors = validate_step(current, data, self.today())
         if errors:
+            # The same card again, in place, with the valid answers kept and the errors on top.
             shown = {**check.answers.get(current.id, {}), **values}
-            return TurnResult.show(self.screens.self_check_step(check, t, shown, errors))
+            return TurnResult(replace=self.screens.self_check_step(check, t, shown, errors))
         check.answers[current.id] = values
         following = check.next_step()
         check.version = expected + 1

@@ -267,3 +267,17 @@ async def test_people_picker_creates_the_chat_with_the_tenant(tmp_path, session,
         assert "Mette Sørensen" in status
     finally:
         await server.stop()
+
+
+async def test_invalid_self_check_answers_are_shown_on_the_same_card(employee, db_path):
+    await employee.say("selvtjek")
+    card = employee.last_card()
+    before = snapshot(db_path)
+    bad = {**action_data(card.card, "sc_next"), **SELF_CHECK_ANSWERS["sc_work"], "sc_days": "7"}
+    assert await employee.submit(card, bad) == []
+    assert "Vælg en af mulighederne" in json.dumps(card.card, ensure_ascii=False)
+    assert snapshot(db_path) == before
+    sent = await employee.submit(
+        card, {**action_data(card.card, "sc_next"), **SELF_CHECK_ANSWERS["sc_work"]}
+    )
+    assert action_data(sent[-1].card, "sc_next")["step"] == "sc_contact"
