@@ -20,7 +20,7 @@ from tests.browser.playground import (
     run_playground,
 )
 from tests.conftest import MANAGER
-from tests.harness import BotServer
+from tests.harness import BotServer, actions
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
@@ -35,6 +35,11 @@ def as_card_values(step: str) -> dict[str, object]:
             continue
         values[field_id] = (value == "true") if kind == "toggle" else value
     return values
+
+
+def title_of(card: dict, verb: str) -> str:
+    """The title of the card's button for ``verb``: the test follows the texts, not a copy."""
+    return next(a["title"] for a in actions(card) if (a.get("data") or {}).get("verb") == verb)
 
 
 async def fill_and_submit(page, values: dict[str, object], title: str) -> None:
@@ -74,7 +79,7 @@ async def test_manager_completes_a_dialogue_in_the_agents_playground(tmp_path):
                 review = await page.card_json(-1)
                 assert "Gennemse aftalen" in str(review) and "R1 Skærmarbejde" in str(review)
                 await page.screenshot(ARTIFACTS, "08-review", card_only=True)
-                await page.submit_card("Godkend og gem aftalen", new_cards=1)
+                await page.submit_card(title_of(review, "conclude"), new_cards=1)
                 await page.wait_for_bot_text("skal bekræfte den")
                 agreement = await page.card_json(-1)
                 assert "Aftale om hjemmearbejde" in str(agreement)
