@@ -88,9 +88,15 @@ class Routes:
             return _bad(403, "tenant not allowed")
         auth_header = request.headers.get("Authorization", "")
         try:
-            response = await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
-        except PermissionError:
+            authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
+                activity, auth_header
+            )
+        except Exception as error:  # noqa: BLE001 - botbuilder refuses a bad token with many types
+            log.warning(
+                "refused an activity: channel authentication failed (%s)", type(error).__name__
+            )
             return _bad(401, "unauthorized")
+        response = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
         if response:
             body_out = response.body
             try:

@@ -32,6 +32,7 @@ HELP_SOURCES = (
 HELP_COMMANDS = ("help", "start", "self_check", "continue", "status", "cancel", "my_data")
 BUTTONS = (
     "start",
+    "self_check",
     "help",
     "next",
     "back",
@@ -238,6 +239,7 @@ class Screens:
             buttons = {
                 "confirm_title": t("confirm.confirm"),
                 "dispute_title": t("confirm.dispute"),
+                "send_title": t("confirm.send"),
                 "comment_label": t("confirm.comment_label"),
                 "comment_error": t("confirm.comment_error"),
                 "comment_max": COMMENT_MAX,
