@@ -281,3 +281,33 @@ async def test_invalid_self_check_answers_are_shown_on_the_same_card(employee, d
         card, {**action_data(card.card, "sc_next"), **SELF_CHECK_ANSWERS["sc_work"]}
     )
     assert action_data(sent[-1].card, "sc_next")["step"] == "sc_contact"
+
+
+MANAGER_VERBS = ("next", "back", "later", "cancel", "edit", "conclude", "revise")
+EMPLOYEE_VERBS = ("sc_next", "sc_back", "sc_later", "confirm", "dispute", "show_agreement")
+
+
+async def test_a_third_user_is_refused_for_every_card_verb(manager, employee, outsider, db_path):
+    """Every verb the bot knows, with the real ids of a dialogue and a self-check in progress,
+    pressed by someone who is neither the manager nor the employee."""
+    await employee.say("hjælp")
+    await manager_to_review(manager)
+    review = manager.last_card()
+    dialogue_data = action_data(review.card, "conclude")
+    await employee.say("selvtjek")
+    check_data = action_data(employee.last_card().card, "sc_next")
+    before = snapshot(db_path)
+    for verb in MANAGER_VERBS + EMPLOYEE_VERBS:
+        base = check_data if verb.startswith("sc_") else dialogue_data
+        data = {
+            **base,
+            "verb": verb,
+            "edit_step": "tasks",
+            "comment": "nej",
+            **SELF_CHECK_ANSWERS["sc_work"],
+        }
+        sent = await outsider.submit(review, data)
+        said = " ".join(texts_of(sent))
+        assert "Intet er ændret" in said, (verb, said)
+        assert not [s for s in sent if s.card], verb
+    assert snapshot(db_path) == before
