@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.fields import FORM_STEPS, REVIEW, STEP_IDS, STEPS_BY_ID
+from core.fields import FORM_STEPS, REVIEW, STEP_IDS, STEPS_BY_ID, step_after, step_before
 
 IN_PROGRESS = "in_progress"
 AWAITING_EMPLOYEE = "awaiting_employee"
@@ -53,11 +53,10 @@ class Dialogue:
         """Where a valid submit of the current step leads."""
         if self.editing or self.step == REVIEW:
             return REVIEW
-        return STEP_IDS[STEP_IDS.index(self.step) + 1]
+        return step_after(STEP_IDS, self.step) or REVIEW
 
     def previous_step(self) -> str | None:
-        index = STEP_IDS.index(self.step)
-        return STEP_IDS[index - 1] if index > 0 else None
+        return step_before(STEP_IDS, self.step)
 
     def can_edit(self, step: str) -> bool:
         """Any form step may be edited once it has been answered."""

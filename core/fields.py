@@ -186,6 +186,18 @@ FORM_STEPS: tuple[Step, ...] = (
 )
 REVIEW = "review"
 STEP_IDS: tuple[str, ...] = tuple(s.id for s in FORM_STEPS) + (REVIEW,)
+
+
+def step_after(ids: tuple[str, ...], step: str) -> str | None:
+    """The step that follows ``step`` in ``ids``; None after the last."""
+    index = ids.index(step) + 1
+    return ids[index] if index < len(ids) else None
+
+
+def step_before(ids: tuple[str, ...], step: str) -> str | None:
+    """The step before ``step`` in ``ids``; None before the first."""
+    index = ids.index(step)
+    return ids[index - 1] if index > 0 else None
 STEPS_BY_ID: dict[str, Step] = {s.id: s for s in FORM_STEPS}
 
 

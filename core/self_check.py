@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.fields import SELF_CHECK_STEP_IDS
+from core.fields import SELF_CHECK_STEP_IDS, step_after, step_before
 from core.rules import LAPTOP_HOURS_LIMIT, SCREEN_WORK_DAYS
 
 IN_PROGRESS = "in_progress"
@@ -47,12 +47,10 @@ class SelfCheck:
         return SELF_CHECK_STEP_IDS.index(self.step) + 1
 
     def next_step(self) -> str | None:
-        index = SELF_CHECK_STEP_IDS.index(self.step)
-        return SELF_CHECK_STEP_IDS[index + 1] if index + 1 < len(SELF_CHECK_STEP_IDS) else None
+        return step_after(SELF_CHECK_STEP_IDS, self.step)
 
     def previous_step(self) -> str | None:
-        index = SELF_CHECK_STEP_IDS.index(self.step)
-        return SELF_CHECK_STEP_IDS[index - 1] if index > 0 else None
+        return step_before(SELF_CHECK_STEP_IDS, self.step)
 
 
 def flags(answers: Mapping[str, Mapping[str, Any]]) -> list[Flag]:

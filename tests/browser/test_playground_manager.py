@@ -12,48 +12,18 @@ import pytest
 from core.fields import STEPS_BY_ID
 from tests.answers import STEP_ANSWERS
 from tests.browser.playground import (
-    PlaygroundError,
     launch_chromium,
     make_config,
     make_user,
     open_playground,
     run_playground,
 )
+from tests.browser.steps import fill_step, title_of
 from tests.conftest import MANAGER
-from tests.harness import BotServer, actions
+from tests.harness import BotServer
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
-
-
-def as_card_values(step: str) -> dict[str, object]:
-    """The answers of a step as a person enters them: toggles ticked or not, blanks left blank."""
-    values: dict[str, object] = {}
-    for field_id, value in STEP_ANSWERS[step].items():
-        kind = STEPS_BY_ID[step].field(field_id).kind
-        if value == "" or (kind == "toggle" and value == "false"):
-            continue
-        values[field_id] = (value == "true") if kind == "toggle" else value
-    return values
-
-
-def title_of(card: dict, verb: str) -> str:
-    """The title of the card's button for ``verb``: the test follows the texts, not a copy."""
-    return next(a["title"] for a in actions(card) if (a.get("data") or {}).get("verb") == verb)
-
-
-async def fill_and_submit(page, values: dict[str, object], title: str) -> None:
-    """Fill the latest card and press ``title``. The playground sometimes re-renders the chat
-    just after a new card arrives, which loses what was typed; the card's own validation then
-    blocks the submit, so it is filled once more."""
-    for attempt in range(3):
-        await page.fill_inputs(values)
-        try:
-            await page.submit_card(title, new_cards=1, timeout=8)
-            return
-        except PlaygroundError:
-            if attempt == 2 or not await page.validation_errors():
-                raise
 
 
 async def test_manager_completes_a_dialogue_in_the_agents_playground(tmp_path):
@@ -73,7 +43,7 @@ async def test_manager_completes_a_dialogue_in_the_agents_playground(tmp_path):
                 await page.send_text("start")
                 await page.wait_for_card_count(2)
                 for step in STEP_ANSWERS:
-                    await fill_and_submit(page, as_card_values(step), "Næste")
+                    await fill_step(page, STEPS_BY_ID[step], STEP_ANSWERS[step], "next")
                     shown = await page.card_json(-2)
                     assert not [a for a in shown.get("actions", [])], f"{step} was not replaced"
                 review = await page.card_json(-1)
