@@ -6,6 +6,7 @@ sent to SharePoint: only what the agreement needs, nothing more.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from core.dialogue import Dialogue
@@ -27,9 +28,16 @@ def equipment(answers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def build_record(dialogue: Dialogue, version: int, state: str, concluded_at: str) -> dict[str, Any]:
+def build_record(
+    dialogue: Dialogue,
+    version: int,
+    state: str,
+    concluded_at: str,
+    self_check_flags: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The agreement; the self-check's flags count for the rules, its answers are not kept."""
     a = dialogue.answers
-    hits: list[RuleHit] = evaluate(a)
+    hits: list[RuleHit] = evaluate(a, self_check_flags)
     emp, tasks, outcome = a.get("employee", {}), a.get("tasks", {}), a.get("outcome", {})
     return {
         "record_version": RECORD_VERSION,

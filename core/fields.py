@@ -198,6 +198,8 @@ def step_before(ids: tuple[str, ...], step: str) -> str | None:
     """The step before ``step`` in ``ids``; None before the first."""
     index = ids.index(step)
     return ids[index - 1] if index > 0 else None
+
+
 STEPS_BY_ID: dict[str, Step] = {s.id: s for s in FORM_STEPS}
 
 

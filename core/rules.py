@@ -7,7 +7,7 @@ must know (``info``). Wording lives in the content files under ``rules.`` and ``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -114,8 +114,25 @@ RULES: tuple[Callable[[Answers], Iterator[RuleHit]], ...] = (
 )
 
 
-def evaluate(answers: Answers) -> list[RuleHit]:
-    """The rules that apply to these answers, in rule order.
+#: What the employee's self-check flags add to the follow-up (core/self_check.py): the home
+#: the manager may not inspect is described by the employee.
+FLAG_ACTIONS: dict[str, RuleHit] = {
+    "keyboard_mouse": RuleHit("R2", "action", "separate_keyboard_mouse"),
+    "positions": RuleHit("R7", "action", "room_for_positions"),
+    "eye_test": RuleHit("R7", "action", "offer_eye_test"),
+    "breaks": RuleHit("R8", "action", "plan_breaks"),
+    "chair": RuleHit("R9", "action", "suitable_furniture"),
+    "table": RuleHit("R9", "action", "suitable_furniture"),
+}
+
+
+def _rule_number(hit: RuleHit) -> int:
+    return int(hit.rule[1:])
+
+
+def evaluate(answers: Answers, self_check_flags: Iterable[str] = ()) -> list[RuleHit]:
+    """The rules that apply to these answers (and to the employee's self-check flags, by
+    key), in rule order, each follow-up once.
 
     No rule applies when there is no home working: zero days a week, or a decision that the
     work is done at the office.
@@ -124,7 +141,10 @@ def evaluate(answers: Answers) -> list[RuleHit]:
         return []
     if _get(answers, "outcome", "decision") == "not_approved":
         return []
-    return [hit for rule in RULES for hit in rule(answers)]
+    hits = [hit for rule in RULES for hit in rule(answers)]
+    hits += [FLAG_ACTIONS[f] for f in self_check_flags if f in FLAG_ACTIONS]
+    unique = list({hit.key: hit for hit in hits}.values())
+    return sorted(unique, key=_rule_number)
 
 
 def triggered_rules(hits: list[RuleHit]) -> list[str]:

@@ -22,7 +22,7 @@ from core.dialogue import AWAITING_EMPLOYEE, CANCELLED, DISPUTED, IN_PROGRESS, D
 from core.fields import REVIEW, STEP_IDS, STEPS_BY_ID, Step
 from core.texts import Texts, texts_for
 from core.validation import FieldError, is_entra_id, validate_step
-from dialogs.screens import Screens, employee_display
+from dialogs.screens import Screens, employee_display, flag_keys
 from dialogs.turn import Actor, Notify, Reply, TurnResult
 from store.conversations import ConversationStore
 from store.database import utc_now
@@ -275,17 +275,18 @@ class ManagerDialogue:
         expected = dialogue.version
         dialogue.version = expected + 1
         dialogue.agreement_version += 1
+        check = await self.self_checks.latest_done(dialogue.employee_id)
         record = build_record(
             dialogue,
             version=dialogue.agreement_version,
             state=AWAITING_EMPLOYEE,
             concluded_at=utc_now(),
+            self_check_flags=flag_keys(check),
         )
         if not await self.store.conclude(dialogue, expected, record):
             return self._stale(t)
         log.info("agreement stored", extra={"dialogue": dialogue.id, "version": record["version"]})
         employee = employee_display(dialogue, t)
-        check = await self.self_checks.latest_done(dialogue.employee_id)
         return TurnResult(
             replace=self.screens.answered(t("steps.review.title"), t("review.concluded")),
             replies=[

@@ -16,7 +16,7 @@ from core.fields import (
     STEPS_BY_ID,
     Step,
 )
-from core.rules import evaluate
+from core.rules import RuleHit, evaluate
 from core.self_check import SelfCheck, flags
 from core.texts import Texts
 from core.validation import FieldError
@@ -48,6 +48,15 @@ COMMENT_MAX = 1000
 
 def _buttons(t: Texts) -> dict[str, str]:
     return {key: t(f"buttons.{key}") for key in BUTTONS}
+
+
+def flag_keys(check: SelfCheck | None) -> list[str]:
+    return [f.key for f in flags(check.answers)] if check else []
+
+
+def recorded_hits(record: dict[str, Any]) -> list[RuleHit]:
+    """The rules as the agreement recorded them when it was concluded."""
+    return [RuleHit(a["rule"], a["kind"], a["key"]) for a in record["actions"]]
 
 
 def employee_display(dialogue: Dialogue, t: Texts) -> str:
@@ -150,9 +159,9 @@ class Screens:
             equipment_title=t("fields.equipment.label"),
         )
 
-    def _rules_context(self, answers: dict[str, Any], t: Texts) -> dict[str, Any]:
+    def _rules_context(self, hits: list[RuleHit], t: Texts) -> dict[str, Any]:
         return {
-            "rules": view.rule_view(evaluate(answers), t),
+            "rules": view.rule_view(hits, t),
             "labels": {
                 key: t(f"review.{key}")
                 for key in ("actions_title", "info_title", "no_rules", "edit_label", "edit_error")
@@ -179,7 +188,7 @@ class Screens:
                 "later": view.envelope("later", dialogue),
                 "cancel": view.envelope("cancel", dialogue),
             },
-            **self._rules_context(dialogue.answers, t),
+            **self._rules_context(evaluate(dialogue.answers, flag_keys(self_check)), t),
         )
 
     def answered(
@@ -255,7 +264,7 @@ class Screens:
             self_check=view.self_check_view(self_check, t) if self_check else None,
             stored_note=t("notices.storage_place"),
             confirm=buttons,
-            **self._rules_context(record["answers"], t),
+            **self._rules_context(recorded_hits(record), t),
         )
 
     def invitation(self, dialogue: Dialogue, t: Texts) -> dict[str, Any]:

@@ -117,3 +117,11 @@ def test_actions_and_infos_are_told_apart():
     kinds = {h.key: h.kind for h in evaluate(with_(tasks={"days_per_week": "2"}))}
     assert kinds["apv_covers_home"] == "action"
     assert kinds["insurance_and_group"] == "info"
+
+
+def test_self_check_flags_add_their_follow_up_once_in_rule_order():
+    hits = evaluate(BASE, ["chair", "table", "eye_test", "work_life"])
+    keys = [h.key for h in hits]
+    assert keys.count("suitable_furniture") == 1 and "offer_eye_test" in keys
+    assert [h.rule for h in hits] == sorted((h.rule for h in hits), key=lambda r: int(r[1:]))
+    assert evaluate(with_(outcome={"decision": "not_approved"}), ["chair"]) == []
