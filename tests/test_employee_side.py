@@ -97,6 +97,11 @@ async def test_invitation_self_check_manager_sees_it_and_confirmation(manager, e
         (1, "confirmed", None)
     ]
 
+    # The self-check's missing chair became a follow-up of the agreement (R9); its answers did not.
+    record = json.loads(db(db_path, "SELECT record FROM agreements")[0][0])
+    assert "R9" in record["rules"]
+    assert {"rule": "R9", "kind": "action", "key": "suitable_furniture"} in record["actions"]
+    assert "sc_equipment" not in json.dumps(record)
     # Status for both sides.
     mine = json.dumps((await employee.say("status"))[0].card, ensure_ascii=False)
     assert "Aftaler om dig" in mine and "Lone Leder" in mine and "Bekræftet af begge" in mine
