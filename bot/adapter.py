@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import traceback
 
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
+from botbuilder.schema import Activity, ActivityTypes
 
 from bot.connector_cache import CachingBotFrameworkAuthentication
+from bot.invoke_bodies import invoke_error
 from core.texts import pick_locale, texts_for
 from settings import Settings
 
@@ -56,6 +58,16 @@ def create_adapter(settings: Settings) -> CloudAdapter:
         log.error("turn failed: %s at %s", type(error).__name__, where(error))
         texts = texts_for(settings.force_locale or pick_locale(context.activity.locale))
         try:
+            if context.activity.type == ActivityTypes.invoke:
+                # The invoke still gets its HTTP 200, with the error in the body.
+                await context.send_activity(
+                    Activity(
+                        type=ActivityTypes.invoke_response,
+                        value=InvokeResponse(
+                            status=200, body=invoke_error(texts("commands.error"))
+                        ),
+                    )
+                )
             await context.send_activity(MessageFactory.text(texts("commands.error")))
         except Exception as send_error:  # noqa: BLE001 - nothing more to do
             log.error("could not tell the user about the error: %s", type(send_error).__name__)

@@ -43,7 +43,12 @@ def activity_problem(body: Any) -> str | None:
         part = body.get(key)
         if not isinstance(part, dict) or not isinstance(part.get("id"), str) or not part["id"]:
             return f"missing or invalid '{key}.id'"
-    if urlsplit(body["serviceUrl"]).scheme not in ("http", "https"):
+    try:
+        service_url = urlsplit(body["serviceUrl"])
+        service_url.hostname  # noqa: B018 - raises ValueError for a broken host part
+    except ValueError:
+        return "invalid 'serviceUrl'"
+    if service_url.scheme not in ("http", "https"):
         return "invalid 'serviceUrl'"
     return None
 

@@ -17,10 +17,10 @@ from botbuilder.core import (
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
-    AdaptiveCardInvokeResponse,
     ChannelAccount,
 )
 
+from bot.invoke_bodies import invoke_message
 from bot.proactive import ProactiveSender
 from core.texts import pick_locale
 from dialogs.router import Router
@@ -68,7 +68,7 @@ def message_text(activity: Activity) -> str:
     text = activity.text if isinstance(activity.text, str) else ""
     try:
         text = TurnContext.remove_recipient_mention(activity) or text
-    except (AttributeError, TypeError):  # an odd mention entity: the tag is removed below
+    except (AttributeError, TypeError, KeyError):  # an odd mention entity: tag removed below
         pass
     return _AT_TAG.sub("", text).strip()
 
@@ -141,7 +141,7 @@ class HomeWorkBot(ActivityHandler):
         self, members_added: list[ChannelAccount], turn_context: TurnContext
     ) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
-        if any(m.id == bot_id for m in members_added):
+        if any(m is not None and m.id == bot_id for m in members_added or ()):
             await self._welcome_once(turn_context)
 
     async def _deliver(self, turn_context: TurnContext, result: TurnResult) -> None:
@@ -180,12 +180,7 @@ class HomeWorkBot(ActivityHandler):
         result = await self.router.on_card(actor, data, await self._pointer.get(turn_context, None))
         result.replace = None  # an invoke has no card message to replace
         await self._deliver(turn_context, result)
-        return InvokeResponse(
-            status=200,
-            body=AdaptiveCardInvokeResponse(
-                status_code=200, type="application/vnd.microsoft.activity.message", value=""
-            ),
-        )
+        return InvokeResponse(status=200, body=invoke_message(""))
 
     async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> None:
         if turn_context.activity.type == ActivityTypes.installation_update:
