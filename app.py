@@ -33,6 +33,7 @@ from store.conversations import ConversationStore
 from store.database import Database
 from store.dialogues import DialogueStore
 from store.key_values import KeyValueStore
+from store.outbox import Outbox
 from store.personal_data import PersonalData
 from store.self_checks import SelfCheckStore
 
@@ -107,7 +108,13 @@ def create_app(settings: Settings) -> web.Application:
     employee = EmployeeSide(dialogues, self_checks, manager, screens, today)
     adapter = create_adapter(settings)
     bot = HomeWorkBot(
-        Router(manager, employee, DataRequests(db, screens, settings.hr_units), screens),
+        Router(
+            manager,
+            employee,
+            DataRequests(db, screens, settings.hr_units),
+            screens,
+            Outbox(db) if settings.sharepoint_enabled else None,
+        ),
         people,
         ConversationState(SqliteStorage(KeyValueStore(db))),
         ProactiveSender(adapter, people, settings.microsoft_app_id),
@@ -125,8 +132,30 @@ def create_app(settings: Settings) -> web.Application:
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
+    async def sharepoint_sync(app: web.Application):  # an aiohttp cleanup context
+        """The outbox syncer, its Graph client and the process's one credential."""
+        if not settings.sharepoint_enabled:
+            log.info("SharePoint is off: agreements are kept only in the local store")
+            yield
+            return
+        from sharepoint.runtime import graph, syncer
+
+        async def run(client) -> None:
+            while not await db.ping():  # cleanup contexts start before the store opens
+                await asyncio.sleep(0.05)
+            await syncer(db, client, settings).run()
+
+        async with graph(settings) as client:
+            task = asyncio.create_task(run(client))
+            log.info("SharePoint sync on")
+            yield
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     app.on_startup.append(open_store)
     app.cleanup_ctx.append(retention)
+    app.cleanup_ctx.append(sharepoint_sync)
     app.on_cleanup.append(close_clients)
     app.on_cleanup.append(close_store)
     return app

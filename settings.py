@@ -55,6 +55,34 @@ class Settings(BaseSettings):
     #: In local mode the bot only answers service URLs on these hosts (the Agents Playground).
     local_service_hosts: str = "localhost,127.0.0.1,::1"
 
+    # --- SharePoint (system of record) through Microsoft Graph; empty site URL = local only ---
+    #: The site that holds the agreements list, e.g. https://contoso.sharepoint.com/sites/HR.
+    sharepoint_site_url: str = ""
+    sharepoint_list_name: str = "Hjemmearbejdsaftaler"
+    #: The document library for the summary documents; empty: the site's default library.
+    sharepoint_library: str = ""
+    sharepoint_folder: str = "Hjemmearbejdsaftaler"
+    #: How the bot signs in to Graph: client_secret, certificate, managed_identity or
+    #: workload_identity (AKS: AZURE_FEDERATED_TOKEN_FILE from the environment).
+    graph_credential: Literal[
+        "client_secret", "certificate", "managed_identity", "workload_identity"
+    ] = "client_secret"
+    #: Empty: MICROSOFT_APP_TENANT_ID / MICROSOFT_APP_ID / MICROSOFT_APP_PASSWORD.
+    graph_tenant_id: str = ""
+    graph_client_id: str = ""
+    graph_client_secret: SecretStr = SecretStr("")
+    graph_certificate_path: str = ""
+    graph_certificate_password: SecretStr = SecretStr("")
+    #: Sovereign clouds: the Entra authority host and the Graph endpoint.
+    graph_authority_host: str = "login.microsoftonline.com"
+    graph_host: str = "https://graph.microsoft.com"
+    #: Seconds between outbox passes when there is nothing due.
+    sharepoint_sync_interval: float = Field(5.0, gt=0, le=3600)
+    #: Seconds before one Graph request counts as timed out.
+    graph_timeout: float = Field(30.0, gt=0, le=600)
+    #: Multiplies every wait (Retry-After, backoff); below 1 only in tests.
+    graph_wait_scale: float = Field(1.0, gt=0, le=1.0)
+
     @model_validator(mode="after")
     def _production_defaults(self) -> Settings:
         """In production, listen on all interfaces and log JSON unless told otherwise."""
@@ -116,6 +144,10 @@ class Settings(BaseSettings):
                     u.strip().casefold() for u in units.split("|") if u.strip()
                 ) or frozenset({"*"})
         return found
+
+    @property
+    def sharepoint_enabled(self) -> bool:
+        return bool(self.sharepoint_site_url.strip())
 
     @property
     def local_hosts(self) -> frozenset[str]:

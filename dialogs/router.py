@@ -13,6 +13,7 @@ from dialogs.employee_side import EMPLOYEE_VERBS, EmployeeSide
 from dialogs.manager_dialogue import DIALOGUE_VERBS, ManagerDialogue
 from dialogs.screens import Screens, employee_display
 from dialogs.turn import Actor, Reply, TurnResult
+from store.outbox import Outbox
 
 #: The order a manager's dialogues are grouped in on the status card.
 MANAGER_GROUPS = (IN_PROGRESS, DISPUTED, AWAITING_EMPLOYEE, CONFIRMED)
@@ -24,12 +25,38 @@ STATUS_BUTTONS = 5
 
 class Router:
     def __init__(
-        self, manager: ManagerDialogue, employee: EmployeeSide, data: DataRequests, screens: Screens
+        self,
+        manager: ManagerDialogue,
+        employee: EmployeeSide,
+        data: DataRequests,
+        screens: Screens,
+        outbox: Outbox | None = None,
     ) -> None:
         self.manager = manager
         self.employee = employee
         self.data = data
         self.screens = screens
+        #: The SharePoint outbox when SharePoint is on; None: agreements stay local.
+        self.outbox = outbox
+
+    async def _storage(
+        self, dialogues: list[Dialogue], t: Any
+    ) -> tuple[dict[str, str], list[dict[str, Any]]]:
+        """Per dialogue with an agreement: saved in SharePoint or not yet; and a section that
+        says where agreements are kept (only when there are agreements to show)."""
+        concluded = [d.id for d in dialogues if d.agreement_version > 0]
+        if not concluded:
+            return {}, []
+        if self.outbox is None:
+            note = {"title": "", "value": t("storage.local")}
+            return {}, [{"title": t("storage.title"), "facts": [note]}]
+        saved = await self.outbox.saved(concluded)
+        marks = {
+            d: " " + (t("storage.saved") if saved.get(d) else t("storage.pending")) + "."
+            for d in concluded
+        }
+        note = {"title": "", "value": t("storage.sharepoint")}
+        return marks, [{"title": t("storage.title"), "facts": [note]}]
 
     def welcome(self, actor: Actor) -> TurnResult:
         return TurnResult.show(self.screens.welcome(actor.texts))
@@ -74,8 +101,10 @@ class Router:
         as_manager = [
             d for d in await self.manager.store.for_manager(actor.user_id) if d.state != CANCELLED
         ]
+        about_me = await self.manager.store.for_employee(actor.user_id)
+        marks, storage = await self._storage(as_manager + about_me, t)
         if as_manager:
-            sections.extend(self._manager_groups(as_manager, actor))
+            sections.extend(self._manager_groups(as_manager, actor, marks))
             for d in [d for d in as_manager if d.is_open][:STATUS_BUTTONS]:
                 buttons.append(
                     {
@@ -83,14 +112,16 @@ class Router:
                         "data": {"verb": "continue", "dialogue_id": d.id},
                     }
                 )
-        about_me = await self.manager.store.for_employee(actor.user_id)
         shown = [d for d in about_me if d.agreement_version > 0]
         if shown:
             sections.append(
                 {
                     "title": t("status.as_employee"),
                     "facts": [
-                        {"title": d.manager_name, "value": t(f"states.{d.state}")}
+                        {
+                            "title": d.manager_name,
+                            "value": t(f"states.{d.state}") + marks.get(d.id, ""),
+                        }
                         for d in shown[:STATUS_LINES]
                     ],
                 }
@@ -114,10 +145,13 @@ class Router:
             sections.append(
                 {"title": t("status.self_check_title"), "facts": [{"title": "", "value": value}]}
             )
+        sections.extend(storage)
         result = TurnResult.show(self.screens.status(t, sections, buttons))
         return result.extend(await self.employee.waiting_agreements(actor, linked))
 
-    def _manager_groups(self, dialogues: list[Dialogue], actor: Actor) -> list[dict[str, Any]]:
+    def _manager_groups(
+        self, dialogues: list[Dialogue], actor: Actor, marks: dict[str, str] | None = None
+    ) -> list[dict[str, Any]]:
         t = actor.texts
         outcome = STEPS_BY_ID["outcome"]
         groups = []
@@ -137,7 +171,7 @@ class Router:
                         decision=view.display(outcome.field("decision"), decision, t),
                         follow_up=view.display(outcome.field("follow_up_date"), due, t),
                         state=t(f"states.{state}"),
-                    )
+                    ) + (marks or {}).get(d.id, "")
                 facts.append({"title": employee_display(d, t), "value": value})
             if len(members) > STATUS_LINES:
                 facts.append(

@@ -14,6 +14,7 @@ from typing import Any
 import aiosqlite
 
 from core.dialogue import AWAITING_EMPLOYEE, Dialogue
+from store import outbox
 from store.database import Database, utc_now
 
 _COLUMNS = (
@@ -148,6 +149,7 @@ class DialogueStore:
                     dialogue.updated_at,
                 ),
             )
+            await outbox.enqueue(conn, dialogue.id, record["version"])
         return True
 
     async def answer(
@@ -175,6 +177,7 @@ class DialogueStore:
                 " record = ? WHERE dialogue_id = ? AND version = ?",
                 (state, comment, now, json.dumps(record), *key),
             )
+            await outbox.enqueue(conn, *key)
         return record
 
     async def for_employee(self, employee_id: str) -> list[Dialogue]:

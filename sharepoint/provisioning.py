@@ -1,0 +1,91 @@
+"""Create the agreements list, its columns and indexes, and the folder for the summary
+documents: idempotent, so a second run changes nothing and says so.
+
+Creating a list needs more than the "write" role of Sites.Selected: provision once with the
+"fullcontrol" grant, then lower the grant to "write" for the running bot (docs/deploy.md,
+step 9).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sharepoint import schema
+from sharepoint.graph import GraphClient, GraphError
+from sharepoint.site import Target, find_drive, find_folder, find_list, get_site
+
+_TYPES = ("text", "number", "dateTime", "choice", "boolean")
+
+
+def _type(column: dict[str, Any]) -> str | None:
+    return next((t for t in _TYPES if t in column), None)
+
+
+@dataclass
+class Report:
+    changes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    target: Target | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+async def provision(
+    client: GraphClient, site_url: str, list_name: str, library: str, folder: str
+) -> Report:
+    report = Report()
+    site = await get_site(client, site_url)
+    site_id = site["id"]
+    wanted = schema.columns()
+
+    found = await find_list(client, site_id, list_name)
+    if found is None:
+        found = await client.json(
+            "POST",
+            f"/sites/{site_id}/lists",
+            {"displayName": list_name, "columns": wanted, "list": {"template": "genericList"}},
+        )
+        report.changes.append(f"list created: {list_name} ({len(wanted)} columns)")
+    list_id = found["id"]
+
+    existing = {
+        c["name"]: c async for c in client.pages(f"/sites/{site_id}/lists/{list_id}/columns")
+    }
+    for column in wanted:
+        have = existing.get(column["name"])
+        if have is None:
+            await client.json("POST", f"/sites/{site_id}/lists/{list_id}/columns", column)
+            report.changes.append(f"column added: {column['name']}")
+            continue
+        if _type(have) != _type(column):
+            report.problems.append(
+                f"column {column['name']} is {_type(have)}, expected {_type(column)}: not changed"
+            )
+            continue
+        patch = {
+            key: True
+            for key in ("indexed", "enforceUniqueValues")
+            if column.get(key) and not have.get(key)
+        }
+        if patch:
+            await client.json(
+                "PATCH", f"/sites/{site_id}/lists/{list_id}/columns/{have['id']}", patch
+            )
+            report.changes.append(f"column {column['name']}: {', '.join(sorted(patch))} set")
+
+    drive = await find_drive(client, site_id, library)
+    if drive is None:
+        raise GraphError(404, f"document library {library!r} not found on the site")
+    made = await find_folder(client, drive["id"], folder)
+    if made is None:
+        made = await client.json(
+            "POST",
+            f"/drives/{drive['id']}/root/children",
+            {"name": folder, "folder": {}, "@microsoft.graph.conflictBehavior": "fail"},
+        )
+        report.changes.append(f"folder created: {folder}")
+    report.target = Target(site_id, list_id, drive["id"], made["id"], made["webUrl"])
+    return report

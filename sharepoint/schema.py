@@ -1,0 +1,152 @@
+"""The agreements list in SharePoint: its typed columns and one agreement version as list
+item fields.
+
+The columns hold the agreement record's fields that HR may see (dialogs/data_requests.py,
+HR_FIELDS), never the dialogue's answers, the self-check or comments. ``AgreementKey``
+("<dialogue id>:<version>") is indexed and unique, so a create that is retried after a lost
+answer fails with 409 instead of making a second item. Columns the bot filters on, and those
+HR sorts and filters large lists by, are indexed (SharePoint filters only on indexed columns
+beyond 5,000 items).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from core.texts import texts_for
+
+KEY = "AgreementKey"
+
+STATES = ("awaiting_employee", "confirmed", "disputed")
+DECISIONS = ("approved", "approved_with_conditions", "not_approved")
+INITIATORS = ("employee", "employer")
+
+
+def _text(name: str, title: str, *, indexed: bool = False, unique: bool = False) -> dict[str, Any]:
+    column: dict[str, Any] = {"name": name, "displayName": title, "text": {}}
+    if indexed or unique:
+        column["indexed"] = True
+    if unique:
+        column["enforceUniqueValues"] = True
+    return column
+
+
+def _lines(name: str, title: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "displayName": title,
+        "text": {"allowMultipleLines": True, "linesForEditing": 6, "textType": "plain"},
+    }
+
+
+def _number(name: str, title: str, *, indexed: bool = False) -> dict[str, Any]:
+    return {
+        "name": name,
+        "displayName": title,
+        "number": {"decimalPlaces": "none"},
+        **({"indexed": True} if indexed else {}),
+    }
+
+
+def _date(name: str, title: str, *, date_only: bool, indexed: bool = False) -> dict[str, Any]:
+    return {
+        "name": name,
+        "displayName": title,
+        "dateTime": {"format": "dateOnly" if date_only else "dateTime"},
+        **({"indexed": True} if indexed else {}),
+    }
+
+
+def _choice(name: str, title: str, choices: list[str], *, indexed: bool = False) -> dict[str, Any]:
+    return {
+        "name": name,
+        "displayName": title,
+        "choice": {"allowTextEntry": True, "choices": choices, "displayAs": "dropDownMenu"},
+        **({"indexed": True} if indexed else {}),
+    }
+
+
+def columns() -> list[dict[str, Any]]:
+    """The column definitions (Graph columnDefinition) the list must have."""
+    t = texts_for("da-DK")
+    return [
+        _text(KEY, t("sharepoint.columns.key"), unique=True),
+        _text("DialogueId", t("sharepoint.columns.dialogue_id"), indexed=True),
+        _number("AgreementVersion", t("sharepoint.columns.version")),
+        _text("EmployeeName", t("sharepoint.columns.employee")),
+        _text("EmployeeId", t("sharepoint.columns.employee_id"), indexed=True),
+        _text("ManagerName", t("sharepoint.columns.manager")),
+        _text("ManagerId", t("sharepoint.columns.manager_id"), indexed=True),
+        _text("Unit", t("sharepoint.columns.unit"), indexed=True),
+        _choice(
+            "InitiatedBy",
+            t("sharepoint.columns.initiated_by"),
+            [t(f"fields.initiated_by.choices.{c}") for c in INITIATORS],
+        ),
+        _number("DaysPerWeek", t("sharepoint.columns.days_per_week")),
+        _choice(
+            "Decision",
+            t("sharepoint.columns.decision"),
+            [t(f"fields.decision.choices.{c}") for c in DECISIONS],
+            indexed=True,
+        ),
+        _choice(
+            "AgreementState",
+            t("sharepoint.columns.state"),
+            [t(f"states.{s}") for s in STATES],
+            indexed=True,
+        ),
+        _lines("RulesTriggered", t("sharepoint.columns.rules")),
+        _lines("FollowUpActions", t("sharepoint.columns.actions")),
+        _date("FollowUpDate", t("sharepoint.columns.follow_up"), date_only=True, indexed=True),
+        _date("ConcludedAt", t("sharepoint.columns.concluded_at"), date_only=False),
+        _date("ConfirmedAt", t("sharepoint.columns.confirmed_at"), date_only=False),
+        _text("SummaryUrl", t("sharepoint.columns.summary")),
+    ]
+
+
+def document_name(dialogue_id: str, version: int) -> str:
+    return f"{dialogue_id}-v{version}.html"
+
+
+def _iso_date(day: str | None) -> str | None:
+    return f"{day}T00:00:00Z" if day else None
+
+
+def _iso_time(moment: str | None) -> str | None:
+    """A stored UTC timestamp as Graph writes dateTime values: whole seconds, with Z."""
+    if not moment:
+        return None
+    return datetime.fromisoformat(moment).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def fields(record: dict[str, Any], summary_url: str) -> dict[str, Any]:
+    """One agreement version as list item fields, in Danish for HR."""
+    t = texts_for("da-DK")
+    state = record["state"]
+    decision, initiated = record.get("decision"), record.get("initiated_by")
+    rules = record.get("rules") or []
+    actions = [a for a in record.get("actions", []) if a.get("kind") == "action"]
+    employee = record["employee"]["name"] or t("fields.employee.picked")
+    return {
+        "Title": t("sharepoint.item_title", employee=employee, version=record["version"]),
+        KEY: f"{record['dialogue_id']}:{record['version']}",
+        "DialogueId": record["dialogue_id"],
+        "AgreementVersion": record["version"],
+        "EmployeeName": record["employee"]["name"],
+        "EmployeeId": record["employee"]["id"],
+        "ManagerName": record["manager"]["name"],
+        "ManagerId": record["manager"]["id"],
+        "Unit": record.get("unit"),
+        "InitiatedBy": t(f"fields.initiated_by.choices.{initiated}") if initiated else None,
+        "DaysPerWeek": record.get("days_per_week"),
+        "Decision": t(f"fields.decision.choices.{decision}") if decision else None,
+        "AgreementState": t(f"states.{state}"),
+        "RulesTriggered": "\n".join(t(f"rules.{r}") for r in rules),
+        "FollowUpActions": "\n".join(t(f"actions.{a['key']}") for a in actions),
+        "FollowUpDate": _iso_date(record.get("follow_up_date")),
+        "ConcludedAt": _iso_time(record.get("concluded_at")),
+        "ConfirmedAt": _iso_time(record.get("answered_at")) if state == "confirmed" else None,
+        "SummaryUrl": summary_url,
+    }

@@ -1,0 +1,311 @@
+"""Drain the outbox into SharePoint: one list item and one summary document per agreement
+version, exactly once.
+
+- Creates are idempotent through the list's unique ``AgreementKey`` column: when an earlier
+  create reached SharePoint but its answer was lost (a timeout, a reset, a killed process),
+  the retry gets 409; the syncer looks the item up by the key and updates it instead.
+- The item id and its eTag are kept in the outbox, so updates need no lookup and carry
+  ``If-Match``; a 412 (the item changed in SharePoint) reloads the eTag and sends the local
+  record again, since the bot's store decides the agreement's fields.
+- With more than one request due, requests travel in ``$batch`` es of at most 20, documents
+  and items in batches of their own; each request of a batch succeeds or fails on its own.
+- 429 and 503 wait for Retry-After (before the next request at all, not only for that
+  entry); 5xx, timeouts and reset connections back off exponentially. Everything that is
+  not sent stays in the outbox with its reason, and a restarted process goes on from there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from sharepoint import schema, summary
+from sharepoint.graph import (
+    BATCH_LIMIT,
+    GraphClient,
+    GraphError,
+    GraphUnavailable,
+    Response,
+    batch_body,
+    reason_of,
+)
+from sharepoint.site import NotProvisioned, Target
+from store.outbox import Entry, Outbox
+
+log = logging.getLogger(__name__)
+
+HTML = "text/html; charset=utf-8"
+
+
+@dataclass
+class Sub:
+    """One request for one entry, sendable alone or inside a $batch."""
+
+    id: str
+    entry: Entry
+    kind: str  # "document", "create", "update"
+    method: str
+    url: str
+    json_body: Any = None
+    data: bytes | None = None
+    headers: dict[str, str] | None = None
+
+    def for_batch(self) -> dict[str, Any]:
+        request: dict[str, Any] = {"id": self.id, "method": self.method, "url": self.url}
+        if self.data is not None:
+            request.update(batch_body(self.data, (self.headers or {})["Content-Type"]))
+            return request
+        request["body"] = self.json_body
+        request["headers"] = {"Content-Type": "application/json", **(self.headers or {})}
+        return request
+
+
+def _reason(error: Exception) -> str:
+    """Why a whole pass failed, for the outbox: a status and code, or the error's kind."""
+    if isinstance(error, GraphError):
+        return error.reason
+    if isinstance(error, NotProvisioned):
+        return "not provisioned: run python -m sharepoint provision"
+    return type(error).__name__
+
+
+def _duplicate(response: Response) -> bool:
+    """A create refused because the unique key is taken. Graph's documentation does not say
+    which status SharePoint gives; 409 is expected, and a 400 naming duplicate values is
+    treated the same (the lookup by key decides either way)."""
+    if response.status == 409:
+        return True
+    body = response.body if isinstance(response.body, dict) else {}
+    message = str(body.get("error", {}).get("message", ""))
+    return response.status == 400 and "duplicate" in message.lower()
+
+
+class Syncer:
+    def __init__(
+        self,
+        outbox: Outbox,
+        client: GraphClient,
+        locate: Callable[[], Awaitable[Target]],
+        *,
+        interval: float = 5.0,
+    ) -> None:
+        self.outbox = outbox
+        self.client = client
+        self.locate = locate
+        self.interval = interval
+        self.target: Target | None = None
+        self._pause = 0.0
+        #: Seconds between two requests while Graph throttles: set from Retry-After when a
+        #: request is throttled, eased off after each request that passes untouched, so the
+        #: syncer settles near the rate Graph allows instead of sending batches that bounce.
+        self.spacing = 0.0
+        self._last_send = 0.0
+
+    # --- one pass ---------------------------------------------------------------------------
+
+    async def drain_once(self) -> int:
+        """Send what is due (one batch of documents, one of items); how many were due."""
+        if self.target is None:
+            self.target = await self.locate()
+        target = self.target
+        self._pause = 0.0
+        documents = await self.outbox.due("document", BATCH_LIMIT)
+        items = await self.outbox.due("item", BATCH_LIMIT)
+        if documents:
+            await self._send([self._document(n, e, target) for n, e in enumerate(documents)])
+        if items:
+            await self._send([self._item(n, e, target) for n, e in enumerate(items)])
+        return len(documents) + len(items)
+
+    def _document(self, n: int, entry: Entry, target: Target) -> Sub:
+        name = schema.document_name(entry.dialogue_id, entry.version)
+        return Sub(
+            id=f"d{n}",
+            entry=entry,
+            kind="document",
+            method="PUT",
+            url=target.upload_path(name),
+            data=summary.render(entry.record).encode("utf-8"),
+            headers={"Content-Type": HTML},
+        )
+
+    def _item(self, n: int, entry: Entry, target: Target) -> Sub:
+        url = target.document_url(schema.document_name(entry.dialogue_id, entry.version))
+        fields = schema.fields(entry.record, url)
+        if entry.item_id and entry.etag:
+            return Sub(
+                id=f"i{n}",
+                entry=entry,
+                kind="update",
+                method="PATCH",
+                url=f"{target.items}/{entry.item_id}/fields",
+                json_body=fields,
+                headers={"If-Match": entry.etag},
+            )
+        return Sub(
+            id=f"i{n}",
+            entry=entry,
+            kind="create",
+            method="POST",
+            url=target.items,
+            json_body={"fields": fields},
+        )
+
+    async def _exchange(self, subs: list[Sub]) -> dict[str, Response]:
+        """Send the requests (alone, or as one $batch), paced while Graph throttles."""
+        loop = asyncio.get_running_loop()
+        wait = self._last_send + self.spacing - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_send = loop.time()
+        try:
+            if len(subs) == 1:
+                sub = subs[0]
+                answers = {
+                    sub.id: await self.client.request(
+                        sub.method,
+                        sub.url,
+                        json_body=sub.json_body,
+                        data=sub.data,
+                        headers=sub.headers,
+                    )
+                }
+            else:
+                answers = await self.client.batch([s.for_batch() for s in subs])
+        except GraphUnavailable as error:
+            last = error.body if isinstance(error.body, Response) else Response(503)
+            answers = {s.id: last for s in subs}
+        pause = max((a.retry_after() or 0.0 for a in answers.values()), default=0.0)
+        if pause:
+            self.spacing = max(pause * self.client.wait_scale, self.spacing)
+            self._pause = max(self._pause, pause * self.client.wait_scale)
+        else:
+            self.spacing = self.spacing * 0.95 if self.spacing > 0.001 else 0.0
+        return answers
+
+    async def _send(self, subs: list[Sub]) -> None:
+        answers = await self._exchange(subs)
+        conflicts: list[Sub] = []
+        async with self.outbox.together():
+            for sub in subs:
+                if await self._settle(sub, answers[sub.id]):
+                    conflicts.append(sub)
+            if conflicts:
+                await self._resolve(conflicts)
+
+    async def _settle(self, sub: Sub, response: Response) -> bool:
+        """Record the answer; True when it is a conflict to resolve (409 or 412)."""
+        entry = sub.entry
+        if response.ok:
+            if sub.kind == "document":
+                await self.outbox.document_done(entry.dialogue_id, entry.version, entry.revision)
+                return False
+            body = response.body if isinstance(response.body, dict) else {}
+            if sub.kind == "create":
+                item_id = str(body.get("id", ""))
+                etag = body.get("eTag") or (body.get("fields") or {}).get("@odata.etag")
+            else:
+                item_id, etag = str(entry.item_id), body.get("@odata.etag")
+            await self.outbox.item_done(
+                entry.dialogue_id, entry.version, entry.revision, item_id, etag
+            )
+            return False
+        if sub.kind == "create" and _duplicate(response):
+            return True
+        if sub.kind == "update" and response.status == 412:
+            return True
+        if sub.kind == "update" and response.status == 404:
+            await self.outbox.remember_item(entry.dialogue_id, entry.version, None, None)
+            await self.outbox.failed(
+                entry.dialogue_id,
+                entry.version,
+                "HTTP 404: item gone, creating again",
+                self._soon(entry),
+            )
+            return False
+        await self._failed(entry, response)
+        return False
+
+    async def _failed(self, entry: Entry, response: Response) -> None:
+        retry_after = response.retry_after()
+        transient = response.transient or response.status == 0
+        wait = self.client.backoff(entry.attempts if transient else entry.attempts + 4, retry_after)
+        await self.outbox.failed(entry.dialogue_id, entry.version, reason_of(response), wait)
+
+    async def _resolve(self, conflicts: list[Sub]) -> None:
+        """409: the item exists (an earlier create whose answer was lost): find it by its
+        key. 412: the item changed in SharePoint: read its current eTag. Either way the next
+        pass sends the local record as an update. The look-ups go in one batch."""
+        items = self._items()
+        lookups: list[Sub] = []
+        for n, sub in enumerate(conflicts):
+            if sub.kind == "create":
+                key = quote(f"'{sub.entry.key}'", safe="")
+                url = (
+                    f"{items}?$filter=fields/{schema.KEY}%20eq%20{key}"
+                    f"&$expand=fields($select={schema.KEY})&$select=id,eTag"
+                )
+            else:
+                url = f"{items}/{sub.entry.item_id}?$select=id,eTag"
+            lookups.append(Sub(id=f"r{n}", entry=sub.entry, kind=sub.kind, method="GET", url=url))
+        answers = await self._exchange(lookups)
+        for sub in lookups:
+            entry, response = sub.entry, answers[sub.id]
+            body = response.body if isinstance(response.body, dict) else {}
+            if sub.kind == "create" and response.ok and body.get("value"):
+                found = body["value"][0]
+                item_id, etag = str(found["id"]), found.get("eTag")
+                reason = "HTTP 409: already in SharePoint, updating"
+            elif sub.kind == "update" and response.ok and body.get("eTag"):
+                item_id, etag = str(entry.item_id), body["eTag"]
+                reason = "HTTP 412: changed in SharePoint, resending"
+            else:
+                await self._failed(entry, response)
+                continue
+            await self.outbox.remember_item(entry.dialogue_id, entry.version, item_id, etag)
+            await self.outbox.failed(entry.dialogue_id, entry.version, reason, self._soon(entry))
+
+    def _soon(self, entry: Entry) -> float:
+        """At once after a conflict is resolved; with backoff if conflicts keep coming."""
+        return 0.0 if entry.attempts < 3 else self.client.backoff(entry.attempts)
+
+    def _items(self) -> str:
+        assert self.target is not None
+        return self.target.items
+
+    # --- the background loop ----------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Forever: drain what is due, wait as Graph asks, back off while it is down."""
+        failures = 0
+        while True:
+            try:
+                due = await self.drain_once()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - the loop must survive, the outbox keeps the work
+                # Graph unreachable, the list not provisioned, the sign-in refused, …: every
+                # pending entry waits with the reason, which `python -m sharepoint pending` shows.
+                failures += 1
+                wait = self.client.backoff(min(failures, 7))
+                reason = _reason(error)
+                log.warning("sharepoint sync waits %.1fs: %s", wait, reason)
+                with contextlib.suppress(Exception):
+                    await self.outbox.postpone_all(reason, wait)
+                await asyncio.sleep(wait)
+                continue
+            if self._pause:
+                await asyncio.sleep(self._pause)
+                continue
+            if due:
+                continue
+            wait = await self.outbox.next_due_in()
+            await asyncio.sleep(
+                self.interval if wait is None else min(self.interval, max(wait, 0.01))
+            )

@@ -1,0 +1,369 @@
+"""Agreements reach SharePoint from the local outbox: one list item and one summary document
+per agreement version, updated on confirmation and dispute, never duplicated; the user sees
+where the agreements are kept and whether each is saved; the admin sees what is missing and
+why."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from settings import Settings
+from sharepoint import __main__ as cli
+from sharepoint.provisioning import provision
+from sharepoint.runtime import graph, syncer
+from sharepoint.syncer import Syncer
+from store.database import Database
+from store.dialogues import DialogueStore
+from store.outbox import Outbox
+from tests.graph_server import Faults, GraphServer
+from tests.harness import BotServer, TeamsClient
+from tests.sharepoint_agreements import (
+    LIST,
+    SITE_URL,
+    expected_items,
+    graph_settings,
+    in_sharepoint,
+    respond,
+    revise,
+    seed,
+)
+from tests.test_employee_side import action_data, card_with, manager_to_review
+
+
+@pytest.fixture
+async def server(monkeypatch) -> AsyncIterator[GraphServer]:
+    s = GraphServer(page_size=10)
+    await s.start()
+    for key, value in s.identity_env().items():
+        monkeypatch.setenv(key, value)
+    yield s
+    await s.stop()
+
+
+@pytest.fixture
+async def store(db_path) -> AsyncIterator[Database]:
+    db = Database(db_path)
+    await db.open()
+    yield db
+    await db.close()
+
+
+async def provisioned(server: GraphServer) -> Settings:
+    settings = Settings(_env_file=None, **graph_settings(server.url))
+    async with graph(settings) as client:
+        await provision(client, SITE_URL, LIST, "", settings.sharepoint_folder)
+    return settings
+
+
+async def drain(sync: Syncer, rounds: int = 200) -> None:
+    """Passes until nothing is pending (waiting out any backoff)."""
+    for _ in range(rounds):
+        if (await sync.outbox.counts())["pending"] == 0:
+            return
+        if not await sync.drain_once():
+            await asyncio.sleep(0.02)
+    raise AssertionError(f"still pending: {await sync.outbox.pending()}")
+
+
+async def test_every_version_is_in_the_list_once_with_its_summary(server, store):
+    settings = await provisioned(server)
+    dialogues = await seed(store, 45)
+    dialogue_store = DialogueStore(store)
+    for d in dialogues[:10]:
+        await respond(dialogue_store, d, confirm=True)
+    for d in dialogues[10:15]:  # disputed, then revised: version 2
+        await respond(dialogue_store, d, confirm=False)
+        await revise(dialogue_store, d)
+    before = server.stats.http
+    async with graph(settings) as client:
+        await drain(syncer(store, client, settings))
+
+    assert in_sharepoint(server) == await expected_items(store, server)
+    assert len(server.items(LIST)) == 50  # 45 first versions and 5 second ones
+    states = {
+        i["fields"]["AgreementKey"]: i["fields"]["AgreementState"] for i in server.items(LIST)
+    }
+    assert states["d00000:1"] == "Bekræftet af begge"
+    assert states["d00010:1"] == "Medarbejderen er uenig"
+    assert states["d00010:2"] == "Venter på medarbejderens bekræftelse"
+    # Documents: Danish HTML, escaped, linked from the item, without the dialogue's answers.
+    files = server.files()
+    assert len(files) == 50
+    page = files["d00003-v1.html"].decode()
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="da">' in page
+    assert "Medarbejder Nr. 3 &lt;Ærø&gt;" in page and "<Ærø>" not in page
+    assert "@page" in page and "Aftale om hjemmearbejde" in page
+    assert "laptop_hours" not in page and "PRIVAT-KOMMENTAR" not in files["d00010-v1.html"].decode()
+    # A backlog travels in batches of at most 20: 50 documents and 50 items.
+    assert server.stats.max_batch <= 20
+    locate = 4  # site, lists, drive, folder
+    assert server.stats.http - before == locate + 2 * math.ceil(50 / 20)
+
+
+async def test_confirmation_updates_the_same_item_with_its_etag(server, store):
+    settings = await provisioned(server)
+    [d] = await seed(store, 1)
+    async with graph(settings) as client:
+        sync = syncer(store, client, settings)
+        await drain(sync)
+        [item] = server.items(LIST)
+        await respond(DialogueStore(store), d, confirm=True)
+        await drain(sync)
+    [after] = server.items(LIST)
+    assert after["id"] == item["id"] and after["fields"]["AgreementState"] == "Bekræftet af begge"
+    assert after["fields"]["ConfirmedAt"].endswith("Z")
+    assert server.stats.updates == 1 and server.stats.creates == 1
+
+
+async def test_a_create_whose_answer_was_lost_is_not_made_twice(server, store):
+    settings = await provisioned(server)
+    [d] = await seed(store, 1)
+    expected = await expected_items(store, server)
+    # The create reached SharePoint, but its answer never came back (a reset connection).
+    target = await _target(settings)
+    status, _, _ = server.dispatch(
+        "POST",
+        target.items,
+        "",
+        {"Content-Type": "application/json"},
+        json.dumps({"fields": {**expected["d00000:1"], "Unit": "old"}}).encode(),
+    )
+    assert status == 201
+    async with graph(settings) as client:
+        await drain(syncer(store, client, settings))
+    assert in_sharepoint(server) == expected
+    assert server.stats.conflicts == {409: 1} and server.stats.creates == 1
+
+
+async def test_an_item_changed_in_sharepoint_is_resolved_after_412(server, store):
+    settings = await provisioned(server)
+    [d] = await seed(store, 1)
+    async with graph(settings) as client:
+        sync = syncer(store, client, settings)
+        await drain(sync)
+        [item] = server.items(LIST)
+        server.edit_item(LIST, item["id"], Unit="Changed by hand")  # the eTag moves on
+        await respond(DialogueStore(store), d, confirm=True)
+        await drain(sync)
+    assert server.stats.conflicts == {412: 1}
+    assert in_sharepoint(server) == await expected_items(store, server)
+
+
+async def test_without_sharepoint_the_status_says_agreements_stay_local(
+    db_path, session, connector
+):
+    bot = BotServer(db_path)
+    await bot.start()
+    try:
+        db = Database(db_path)
+        await db.open()
+        await seed(db, 1)
+        await db.close()
+        manager = TeamsClient(session, bot, connector, _manager())
+        card = json.dumps((await manager.say("status"))[0].card, ensure_ascii=False)
+    finally:
+        await bot.stop()
+    assert "Her gemmes aftalerne" in card and "De sendes ikke til SharePoint" in card
+    assert "Gemt i SharePoint" not in card
+
+
+async def test_status_shows_whether_each_agreement_is_saved_in_sharepoint(
+    server, db_path, session, connector
+):
+    await provisioned(server)
+    server.down = True
+    bot = BotServer(db_path, **graph_settings(server.url))
+    await bot.start()
+    try:
+        manager = TeamsClient(session, bot, connector, _manager())
+        employee = TeamsClient(session, bot, connector, _employee())
+        await employee.say("hjælp")
+        await manager_to_review(manager)
+        review = manager.last_card()
+        await manager.submit(review, action_data(review.card, "conclude"))
+        waiting = json.dumps((await manager.say("status"))[0].card, ensure_ascii=False)
+        assert "Ikke gemt i SharePoint endnu" in waiting
+        assert "sendes derefter til kommunens SharePoint" in waiting
+
+        server.down = False
+        await _until(lambda: len(server.items(LIST)) == 1)
+        to_confirm = card_with(employee, "Bekræft")
+        await employee.submit(to_confirm, action_data(to_confirm.card, "confirm"))
+        await _until(
+            lambda: server.items(LIST)[0]["fields"]["AgreementState"] == "Bekræftet af begge"
+        )
+        await _until_saved(db_path)
+        saved = json.dumps((await employee.say("status"))[0].card, ensure_ascii=False)
+    finally:
+        await bot.stop()
+    assert "Bekræftet af begge Gemt i SharePoint." in saved
+    [item] = server.items(LIST)
+    assert item["fields"]["EmployeeName"] == "Mette Sørensen"
+    assert item["fields"]["ManagerName"] == "Lone Leder"
+    assert item["fields"]["SummaryUrl"].endswith(".html")
+
+
+def test_pending_lists_what_is_not_in_sharepoint_and_why(tmp_path, monkeypatch, capsys):
+    database = tmp_path / "bot.sqlite3"
+
+    async def fail_once() -> None:
+        server = GraphServer()
+        await server.start()
+        for key, value in server.identity_env().items():
+            monkeypatch.setenv(key, value)
+        settings = await provisioned(server)
+        db = Database(database)
+        await db.open()
+        await seed(db, 2)
+        async with graph(settings) as client:
+            sync = syncer(db, client, settings)
+            sync.target = await sync.locate()
+            server.faults = Faults(unavailable=1.0, retry_after=1)
+            client.attempts = 1
+            await sync.drain_once()
+        await db.close()
+        await server.stop()
+
+    asyncio.run(fail_once())
+    monkeypatch.setenv("DATABASE_PATH", str(database))
+    monkeypatch.setenv("SHAREPOINT_SITE_URL", SITE_URL)
+    assert cli.main(["pending"]) == 0
+    out = capsys.readouterr().out
+    assert "agreement versions: 2, in SharePoint: 0, not yet: 2" in out
+    assert (
+        "d00000 v1: item+document missing; attempts 2; reason: HTTP 503 serviceNotAvailable" in out
+    )
+    assert "Medarbejder" not in out  # ids and reasons only, no names
+
+
+async def _target(settings: Settings):
+    async with graph(settings) as client:
+        from sharepoint.runtime import locator
+
+        return await locator(client, settings)()
+
+
+async def _until(check, seconds: float = 15) -> None:
+    for _ in range(int(seconds / 0.05)):
+        try:
+            if check():
+                return
+        except (IndexError, KeyError, StopIteration):
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError("SharePoint did not get there in time")
+
+
+async def _until_saved(db_path: Path) -> None:
+    db = Database(db_path)
+    await db.open()
+    try:
+        for _ in range(300):
+            if (await Outbox(db).counts())["pending"] == 0:
+                return
+            await asyncio.sleep(0.05)
+    finally:
+        await db.close()
+    raise AssertionError("the outbox did not empty")
+
+
+def _manager():
+    from tests.conftest import MANAGER
+
+    return MANAGER
+
+
+def _employee():
+    from tests.conftest import EMPLOYEE
+
+    return EMPLOYEE
+
+
+async def test_the_sync_logs_no_names_even_when_graph_fails(server, store, caplog):
+    settings = await provisioned(server)
+    await seed(store, 30)
+    server.faults = Faults(server_error=0.2, reset=0.1, batch_throttle=0.2, seed=5)
+    caplog.set_level(logging.DEBUG)
+    async with graph(settings) as client:
+        await drain(syncer(store, client, settings))
+    assert len(server.items(LIST)) == 30
+    logged = caplog.text
+    assert "graph POST answered" in logged  # the failures were logged ...
+    for private in ("Medarbejder Nr.", "Lone Leder", "Ærø", "Teknik og Miljø"):
+        assert private not in logged  # ... without a name or a unit
+
+
+async def test_the_bot_makes_one_credential_and_closes_it_at_shutdown(server, db_path, monkeypatch):
+    from azure.identity import aio
+
+    made: list[aio.ManagedIdentityCredential] = []
+    closed: list[bool] = []
+
+    class Counted(aio.ManagedIdentityCredential):
+        async def close(self) -> None:
+            closed.append(True)
+            await super().close()
+
+    def create(settings):
+        made.append(Counted())
+        return made[-1]
+
+    await provisioned(server)
+    monkeypatch.setattr("sharepoint.runtime.create_credential", create)
+    bot = BotServer(db_path, **graph_settings(server.url))
+    await bot.start()
+    db = Database(db_path)
+    await db.open()
+    await seed(db, 3)
+    await db.close()
+    await _until(lambda: len(server.items(LIST)) == 3)
+    await bot.stop()
+    assert len(made) == 1 and closed == [True]
+
+
+async def test_agreements_stored_before_the_outbox_existed_go_to_sharepoint_too(db_path):
+    db = Database(db_path)
+    await db.open()
+    await seed(db, 2)
+    async with db.transaction() as conn:  # back to the schema before migration 003
+        await conn.execute("DROP TABLE sharepoint_outbox")
+        await conn.execute("DELETE FROM schema_migrations WHERE version = 3")
+    await db.close()
+    db = Database(db_path)
+    await db.open()
+    counts = await Outbox(db).counts()
+    await db.close()
+    assert counts == {"total": 2, "pending": 2, "synced": 0}
+
+
+@pytest.mark.parametrize(
+    ("problem", "reason"),
+    [
+        ("sign-in", "ClientAuthenticationError"),
+        ("no list", "not provisioned: run python -m sharepoint provision"),
+    ],
+)
+async def test_a_pass_that_cannot_start_keeps_the_work_and_says_why(
+    server, store, monkeypatch, problem, reason
+):
+    if problem == "sign-in":
+        await provisioned(server)
+        monkeypatch.setenv("IDENTITY_HEADER", "wrong")  # the token endpoint refuses it
+    settings = Settings(_env_file=None, **graph_settings(server.url))
+    await seed(store, 2)
+    async with graph(settings) as client:
+        task = asyncio.create_task(syncer(store, client, settings).run())
+        await asyncio.sleep(0.5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    pending = await Outbox(store).pending()
+    assert [row["last_error"] for row in pending] == [reason, reason]
+    assert server.items(LIST) == [] if problem == "sign-in" else server.lists == {}
