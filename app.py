@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import json
 import logging
+import signal
+import sys
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,16 +22,27 @@ from botbuilder.core import ConversationState
 from bot.adapter import create_adapter
 from bot.logging_setup import configure as configure_logging
 from bot.proactive import ProactiveSender
+from bot.reminder_routes import ReminderRoutes
+from bot.reminder_transport import ReminderTransport
 from bot.routes import Routes
 from bot.state_storage import SqliteStorage
 from bot.teams_bot import HomeWorkBot
 from cards.renderer import CardRenderer
+from core.reminders import week_of
+from core.schedule import WeeklySlot
 from core.version import VERSION
 from dialogs.data_requests import DataRequests
 from dialogs.employee_side import EmployeeSide
 from dialogs.manager_dialogue import ManagerDialogue
+from dialogs.reminder_answers import ReminderAnswers
+from dialogs.reminder_messages import ReminderMessages
+from dialogs.reminder_screens import ReminderScreens
 from dialogs.router import Router
 from dialogs.screens import Screens
+from reminders.clock import Clock
+from reminders.delivery import Delivery
+from reminders.planner import Planner
+from reminders.scheduler import ReminderScheduler, closed_days
 from settings import Settings
 from store.conversations import ConversationStore
 from store.database import Database
@@ -35,6 +50,7 @@ from store.dialogues import DialogueStore
 from store.key_values import KeyValueStore
 from store.outbox import Outbox
 from store.personal_data import PersonalData
+from store.reminders import ReminderStore
 from store.self_checks import SelfCheckStore
 
 log = logging.getLogger("app")
@@ -53,6 +69,9 @@ def check_mode(settings: Settings) -> None:
     problem = settings.credential_problem()
     if problem:
         raise StartupRefused(f"Incomplete Microsoft app settings: {problem}.")
+    problem = settings.reminder_problem()
+    if problem:
+        raise StartupRefused(f"Reminder settings: {problem}.")
     if settings.local_mode and settings.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning(
             "LOCAL MODE on HOST=%s: anyone who can reach this address can act as any user."
@@ -79,11 +98,38 @@ async def retention_loop(data: PersonalData, retention_days: int) -> None:
     await asyncio.sleep(RETENTION_FIRST_AFTER.total_seconds())
     while True:
         try:
-            removed = await data.purge_self_checks(datetime.now(UTC), retention_days)
-            log.info("retention: %s self-checks deleted", removed)
+            now = datetime.now(UTC)
+            removed = await data.purge_self_checks(now, retention_days)
+            pulses = await data.purge_pulses(now, retention_days)
+            log.info("retention: %s self-checks and %s pulse answers deleted", removed, pulses)
         except Exception as error:  # noqa: BLE001 - try again tomorrow
             log.error("retention job failed: %s", type(error).__name__)
         await asyncio.sleep(RETENTION_EVERY.total_seconds())
+
+
+REMINDERS = web.AppKey("reminders", ReminderScheduler)
+CLOCK = web.AppKey("clock", Clock)
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
+
+
+def reminder_scheduler(
+    settings: Settings,
+    db: Database,
+    adapter,
+    people: ConversationStore,
+    dialogues: DialogueStore,
+    self_checks: SelfCheckStore,
+    renderer: CardRenderer,
+    clock: Clock,
+) -> ReminderScheduler:
+    """The weekly reminders: who gets what (planner), the cards, and their delivery."""
+    store = ReminderStore(db)
+    planner = Planner(dialogues, self_checks, store, lambda: closed_days(clock.today().year))
+    transport = ReminderTransport(adapter, people, settings.microsoft_app_id, settings.force_locale)
+    compose = ReminderMessages(planner, ReminderScreens(renderer), clock.today)
+    slot = WeeklySlot(WEEKDAYS.index(settings.reminder_weekday), settings.reminder_time, clock.zone)
+    delivery = Delivery(store, transport, compose)  # leases and retries run on real time
+    return ReminderScheduler(store, planner, delivery, slot, clock=clock.now)
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -95,23 +141,28 @@ def create_app(settings: Settings) -> web.Application:
     def today() -> date:
         return datetime.now(zone).date()
 
-    async def open_store(app: web.Application) -> None:
+    async def store(app: web.Application):  # first cleanup context: open before, close after
         await db.open()
         log.info("store ready (schema version %s)", await db.schema_version())
-
-    async def close_store(app: web.Application) -> None:
+        yield
         await db.close()
 
-    screens = Screens(CardRenderer(), people_picker=settings.use_people_picker)
+    renderer = CardRenderer()
+    screens = Screens(renderer, people_picker=settings.use_people_picker)
     dialogues, self_checks, people = DialogueStore(db), SelfCheckStore(db), ConversationStore(db)
     manager = ManagerDialogue(dialogues, self_checks, people, screens, today)
     employee = EmployeeSide(dialogues, self_checks, manager, screens, today)
+    clock = Clock(zone)
+    reminder_answers = ReminderAnswers(
+        ReminderStore(db), ReminderScreens(renderer), lambda: week_of(clock.today())
+    )
     adapter = create_adapter(settings)
     bot = HomeWorkBot(
         Router(
             manager,
             employee,
             DataRequests(db, screens, settings.hr_units),
+            reminder_answers,
             screens,
             Outbox(db) if settings.sharepoint_enabled else None,
         ),
@@ -121,6 +172,13 @@ def create_app(settings: Settings) -> web.Application:
         forced_locale=settings.force_locale,
     )
     Routes(settings, adapter, bot, db).install(app)
+    reminders = reminder_scheduler(
+        settings, db, adapter, people, dialogues, self_checks, renderer, clock
+    )
+    app[REMINDERS], app[CLOCK] = reminders, clock
+    ReminderRoutes(
+        settings.reminders_run_secret.get_secret_value(), reminders, ReminderStore(db)
+    ).install(app)
 
     async def close_clients(app: web.Application) -> None:
         await adapter.bot_framework_authentication.close()
@@ -140,30 +198,72 @@ def create_app(settings: Settings) -> web.Application:
             return
         from sharepoint.runtime import graph, syncer
 
-        async def run(client) -> None:
-            while not await db.ping():  # cleanup contexts start before the store opens
-                await asyncio.sleep(0.05)
-            await syncer(db, client, settings).run()
-
         async with graph(settings) as client:
-            task = asyncio.create_task(run(client))
+            task = asyncio.create_task(syncer(db, client, settings).run())
             log.info("SharePoint sync on")
             yield
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app.on_startup.append(open_store)
+    async def weekly_reminders(app: web.Application):  # an aiohttp cleanup context
+        task = None
+        if settings.reminder_scheduler == "internal":
+            task = asyncio.create_task(reminders.run_forever())
+        yield
+        if task:
+            reminders.stop()  # sends under way finish; nothing new starts
+            await task
+
+    # Cleanup contexts start in this order and stop in the reverse: the store is open before
+    # any background job starts and closes after the last one has stopped.
+    app.cleanup_ctx.append(store)
     app.cleanup_ctx.append(retention)
     app.cleanup_ctx.append(sharepoint_sync)
+    app.cleanup_ctx.append(weekly_reminders)
     app.on_cleanup.append(close_clients)
-    app.on_cleanup.append(close_store)
     return app
 
 
-def main() -> None:
+async def run_reminders_once(settings: Settings, at: datetime | None) -> dict:
+    """One reminder run without the web server: ``python app.py reminders run [--at ISO]``,
+    for a cron job or a rerun of a week (``--at`` moves the reminders' clock)."""
+    check_mode(settings)
+    db = Database(settings.database_path)
+    await db.open()
+    adapter = create_adapter(settings)
+    clock = Clock(ZoneInfo(settings.timezone))
+    if at is not None:
+        clock.set(at)
+    scheduler = reminder_scheduler(
+        settings,
+        db,
+        adapter,
+        ConversationStore(db),
+        DialogueStore(db),
+        SelfCheckStore(db),
+        CardRenderer(),
+        clock,
+    )
+    gc.freeze()  # see main()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, scheduler.stop)  # finish the sends under way, then stop
+    try:
+        return await scheduler.run_once()
+    finally:
+        await adapter.bot_framework_authentication.close()
+        await db.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
+    if argv[:2] == ["reminders", "run"]:
+        at = datetime.fromisoformat(argv[3]) if argv[2:3] == ["--at"] and len(argv) > 3 else None
+        print(json.dumps(asyncio.run(run_reminders_once(settings, at))))
+        return
     log.info("Hjemmearbejdsdialog %s starting on %s:%s", VERSION, settings.host, settings.port)
     web.run_app(
         create_app(settings),

@@ -7,6 +7,7 @@ settings are present.
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
@@ -45,8 +46,18 @@ class Settings(BaseSettings):
     #: "<Entra object id>:<unit>|<unit>,<object id>:*" (* = every unit).
     hr_users: str = ""
     #: Days the employee's self-check answers are kept after the last change to their
-    #: dialogues; a daily job deletes older ones.
+    #: dialogues, and pulse answers after they were given; a daily job deletes older ones.
     retention_days: int = Field(365, ge=1, le=3650)
+
+    #: The weekly reminders (pulse, manager digest, nudges): weekday and local time of the
+    #: send (a public holiday moves it to the next working day), and what triggers a run:
+    #: "internal" (this process), "external" (only POST /api/reminders/run) or "off".
+    reminder_weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday"] = "monday"
+    reminder_time: time = time(9, 0)
+    reminder_scheduler: Literal["internal", "external", "off"] = "internal"
+    #: Bearer secret for POST /api/reminders/run and GET /api/reminders/status; without it
+    #: those endpoints do not exist. At least 32 characters.
+    reminders_run_secret: SecretStr = SecretStr("")
 
     #: "graph": Teams' people picker; "text": a typed name or e-mail; "auto": picker when
     #: app credentials are set (real Teams), typed text in local mode.
@@ -127,6 +138,14 @@ class Settings(BaseSettings):
             return "MICROSOFT_APP_TYPE=MultiTenant also needs MICROSOFT_APP_PASSWORD"
         if self.app_env == "production" and not self.allowed_tenants:
             return "APP_ENV=production needs ALLOWED_TENANT_IDS (the municipality's tenant id)"
+        return None
+
+    def reminder_problem(self) -> str | None:
+        secret = self.reminders_run_secret.get_secret_value()
+        if secret and len(secret) < 32:
+            return "REMINDERS_RUN_SECRET must be at least 32 characters"
+        if self.reminder_scheduler == "external" and not secret:
+            return "REMINDER_SCHEDULER=external needs REMINDERS_RUN_SECRET"
         return None
 
     @property

@@ -17,6 +17,7 @@ class Command(Enum):
     HR_LIST = "hr_list"
     HR_EXPORT = "hr_export"
     HR_ERASE = "hr_erase"  # takes the person's Entra object id
+    REMINDERS_ON = "reminders_on"
 
 
 _WORDS: dict[str, Command] = {
@@ -44,6 +45,9 @@ _WORDS: dict[str, Command] = {
     "hr": Command.HR_LIST,
     "hr eksport": Command.HR_EXPORT,
     "hr export": Command.HR_EXPORT,
+    "påmindelser til": Command.REMINDERS_ON,
+    "paamindelser til": Command.REMINDERS_ON,
+    "reminders on": Command.REMINDERS_ON,
 }
 _WITH_ARGUMENT: dict[str, Command] = {"hr slet": Command.HR_ERASE, "hr erase": Command.HR_ERASE}
 

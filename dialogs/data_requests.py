@@ -76,6 +76,8 @@ class DataRequests:
                 "agreements",
                 "self_checks",
                 "conversations",
+                "pulse_answers",
+                "reminders_sent",
             )
         ]
         card = self.screens.overview(

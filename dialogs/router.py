@@ -11,6 +11,7 @@ from core.fields import STEPS_BY_ID
 from dialogs.data_requests import DataRequests
 from dialogs.employee_side import EMPLOYEE_VERBS, EmployeeSide
 from dialogs.manager_dialogue import DIALOGUE_VERBS, ManagerDialogue
+from dialogs.reminder_answers import REMINDER_VERBS, ReminderAnswers
 from dialogs.screens import Screens, employee_display
 from dialogs.turn import Actor, Reply, TurnResult
 from store.outbox import Outbox
@@ -29,10 +30,12 @@ class Router:
         manager: ManagerDialogue,
         employee: EmployeeSide,
         data: DataRequests,
+        reminders: ReminderAnswers,
         screens: Screens,
         outbox: Outbox | None = None,
     ) -> None:
         self.manager = manager
+        self.reminders = reminders
         self.employee = employee
         self.data = data
         self.screens = screens
@@ -76,6 +79,8 @@ class Router:
             return await self.data.hr_export(actor)
         if command is Command.HR_ERASE:
             return await self.data.hr_erase(actor, argument)
+        if command is Command.REMINDERS_ON:
+            return await self.reminders.resume(actor)
         if command is Command.START:
             return await self.manager.start(actor)
         if command is Command.SELF_CHECK:
@@ -194,11 +199,14 @@ class Router:
             return await self.manager.on_submit(actor, data)
         if verb in EMPLOYEE_VERBS:
             return await self.employee.on_submit(actor, data)
+        if verb in REMINDER_VERBS:
+            return await self.reminders.on_submit(actor, data)
         # Buttons that are not tied to a dialogue: the welcome, help and status cards.
         plain = {
             "start": Command.START,
             "help": Command.HELP,
             "continue": Command.CONTINUE,
+            "status": Command.STATUS,
             "my_data": Command.MY_DATA,
         }
         if verb == "my_data_export":

@@ -29,7 +29,16 @@ HELP_SOURCES = (
     "source_kropogkontor",
     "source_bfa",
 )
-HELP_COMMANDS = ("help", "start", "self_check", "continue", "status", "cancel", "my_data")
+HELP_COMMANDS = (
+    "help",
+    "start",
+    "self_check",
+    "continue",
+    "status",
+    "cancel",
+    "my_data",
+    "reminders",
+)
 BUTTONS = (
     "start",
     "self_check",

@@ -180,6 +180,13 @@ class DialogueStore:
             await outbox.enqueue(conn, *key)
         return record
 
+    async def not_cancelled(self) -> list[Dialogue]:
+        """Every dialogue that is not cancelled: what the weekly reminders look at."""
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM dialogues WHERE state != 'cancelled' ORDER BY created_at, id"
+        )
+        return [_dialogue(r) for r in rows]
+
     async def for_employee(self, employee_id: str) -> list[Dialogue]:
         rows = await self.db.fetchall(
             f"SELECT {_COLUMNS} FROM dialogues WHERE employee_id = ? ORDER BY updated_at DESC, id",

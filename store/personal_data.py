@@ -3,8 +3,8 @@ its erasure, and the retention of self-checks.
 
 SharePoint records are not touched here: they follow the municipality's archive rules (see
 docs/deploy.md). Agreements are kept as long as the municipality keeps personnel records; the
-employee's self-check answers (and later the pulse answers) are kept only ``retention_days``
-after the employee's last agreement ended.
+employee's self-check answers are kept only ``retention_days`` after the employee's last
+agreement ended, and weekly pulse answers ``retention_days`` after they were given.
 """
 
 from __future__ import annotations
@@ -68,6 +68,24 @@ class PersonalData:
                 " FROM conversation_refs WHERE user_id = ?",
                 user_id,
             ),
+            "pulse_answers": decoded(
+                await rows(
+                    "SELECT week, answers, created_at FROM pulse_answers WHERE employee_id = ?"
+                    " ORDER BY week",
+                    user_id,
+                ),
+                "answers",
+            ),
+            "reminder_preferences": await rows(
+                "SELECT kind, stopped, snoozed_week, updated_at FROM reminder_preferences"
+                " WHERE user_id = ?",
+                user_id,
+            ),
+            "reminders_sent": await rows(
+                "SELECT kind, week, state, updated_at FROM reminder_ledger WHERE recipient_id = ?"
+                " ORDER BY week, kind",
+                user_id,
+            ),
         }
 
     async def erase(self, user_id: str) -> dict[str, int]:
@@ -95,6 +113,13 @@ class PersonalData:
                 user_id,
             )
             await run("conversations", "DELETE FROM conversation_refs WHERE user_id = ?", user_id)
+            await run("pulse_answers", "DELETE FROM pulse_answers WHERE employee_id = ?", user_id)
+            await run(
+                "reminder_preferences",
+                "DELETE FROM reminder_preferences WHERE user_id = ?",
+                user_id,
+            )
+            await run("reminders", "DELETE FROM reminder_ledger WHERE recipient_id = ?", user_id)
         return counts
 
     async def purge_self_checks(self, now: datetime, retention_days: int) -> int:
@@ -108,4 +133,12 @@ class PersonalData:
                 " AND (state IN ('in_progress', 'awaiting_employee', 'disputed') OR updated_at >= ?))",
                 (cutoff, cutoff),
             )
+            return cursor.rowcount
+
+    async def purge_pulses(self, now: datetime, retention_days: int) -> int:
+        """Delete pulse answers older than the retention period. The bot only ever compares
+        the last two weeks; older answers are kept no longer than the setting says."""
+        cutoff = (now - timedelta(days=retention_days)).isoformat()
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute("DELETE FROM pulse_answers WHERE created_at < ?", (cutoff,))
             return cursor.rowcount

@@ -11,11 +11,14 @@ from cards.renderer import CardRenderer
 from core.agreement import build_record
 from core.dialogue import AWAITING_EMPLOYEE, DISPUTED, Dialogue
 from core.fields import FORM_STEPS, SELF_CHECK_STEPS, STEP_IDS, STEPS_BY_ID
+from core.reminders import PULSE_TOPICS, Digest
 from core.self_check import DONE, SelfCheck
-from core.texts import LOCALES, texts_for
+from core.texts import LOCALES, Texts, texts_for
 from core.validation import validate_step
+from dialogs.reminder_screens import ReminderScreens
 from dialogs.router import STATUS_LINES
 from dialogs.screens import Screens
+from reminders.planner import NudgeItem
 from tests.answers import SELF_CHECK_ANSWERS, STEP_ANSWERS
 
 
@@ -107,3 +110,21 @@ def all_cards() -> Iterator[tuple[str, dict[str, Any]]]:
             }
             buttons = [{"title": "B", "data": {"verb": "show_agreement", "dialogue_id": "d"}}] * 5
             yield f"status full {tag}", screens.status(t, [section] * 5, buttons)
+            yield from reminder_cards(ReminderScreens(renderer), t, big, tag)
+
+
+def reminder_cards(
+    screens: ReminderScreens, t: Texts, dialogue: Dialogue, tag: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The pulse, its answered versions, the fullest digest there can be, the nudge."""
+    yield f"pulse {tag}", screens.pulse(t, "2026-W49")
+    answers = dict.fromkeys(PULSE_TOPICS, "problem")
+    yield f"pulse answered {tag}", screens.pulse_answered(t, answers, [])
+    yield f"pulse answered shared {tag}", screens.pulse_answered(t, answers, list(PULSE_TOPICS))
+    yield f"pulse snoozed {tag}", screens.answered_note(t, t("pulse.snoozed"))
+    many = [dialogue] * 40
+    full = Digest(many, many, many, many, many, [(dialogue, list(PULSE_TOPICS))] * 40)
+    yield f"digest full {tag}", screens.digest(t, full)
+    yield f"digest one line {tag}", screens.digest(t, Digest(disputed=[dialogue]))
+    items = [NudgeItem("confirm", dialogue), NudgeItem("self_check", dialogue)] * 3
+    yield f"nudge {tag}", screens.nudge(t, items)

@@ -25,6 +25,9 @@ class BotServer:
     """The real application on a loopback port; stop and start again on the same database."""
 
     def __init__(self, database_path: Path, **settings: Any) -> None:
+        # The weekly reminders run only where a test asks for them: on a Monday morning they
+        # would otherwise message the test's users in the middle of a flow.
+        settings.setdefault("reminder_scheduler", "off")
         self.settings = Settings(_env_file=None, database_path=database_path, port=1, **settings)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -36,6 +39,11 @@ class BotServer:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
+
+    @property
+    def app(self) -> web.Application:
+        assert self._runner is not None, "the bot is not running"
+        return self._runner.app
 
     async def stop(self) -> None:
         if self._runner:

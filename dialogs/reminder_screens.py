@@ -1,0 +1,129 @@
+"""The reminder cards: the employee's weekly pulse, the manager's digest, and the nudge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cards.renderer import CardRenderer
+from core.reminders import DIGEST, NUDGE, PULSE, PULSE_CHOICES, PULSE_TOPICS, Digest
+from core.texts import Texts
+from dialogs.screens import employee_display
+
+#: The most lines a digest section shows, plus one "and N more".
+DIGEST_LINES = 15
+
+
+def _stop(kind: str) -> dict[str, Any]:
+    return {"verb": "reminders_stop", "kind": kind}
+
+
+class ReminderScreens:
+    def __init__(self, renderer: CardRenderer) -> None:
+        self.renderer = renderer
+
+    def _buttons(self, t: Texts) -> dict[str, str]:
+        return {
+            key: t(f"reminders.buttons.{key}") for key in ("answer", "snooze", "stop", "status")
+        }
+
+    def pulse(self, t: Texts, week: str) -> dict[str, Any]:
+        return self.renderer.render(
+            "pulse",
+            title=t("pulse.title"),
+            intro=t("pulse.intro"),
+            topics=[{"id": topic, "label": t(f"pulse.topics.{topic}")} for topic in PULSE_TOPICS],
+            choices=[{"title": t(f"pulse.choices.{c}"), "value": c} for c in PULSE_CHOICES],
+            error=t("pulse.error"),
+            shared_note=t("pulse.shared_note"),
+            buttons=self._buttons(t),
+            data_answer={"verb": "pulse_answer", "week": week},
+            data_snooze={"verb": "pulse_snooze", "week": week},
+            data_stop=_stop(PULSE),
+        )
+
+    def pulse_answered(
+        self, t: Texts, answers: dict[str, str], shared: list[str]
+    ) -> dict[str, Any]:
+        note = (
+            t("pulse.answered_shared", topics=", ".join(t(f"pulse.topics.{s}") for s in shared))
+            if shared
+            else t("pulse.answered")
+        )
+        facts = [
+            {"title": t(f"pulse.topics.{topic}"), "value": t(f"pulse.choices.{answers[topic]}")}
+            for topic in PULSE_TOPICS
+        ]
+        return self.renderer.render("answered", title=t("pulse.title"), note=note, answers=facts)
+
+    def answered_note(self, t: Texts, note: str) -> dict[str, Any]:
+        return self.renderer.render("answered", title=t("pulse.title"), note=note, answers=[])
+
+    def digest(self, t: Texts, digest: Digest) -> dict[str, Any]:
+        def names(dialogues: list[Any]) -> list[str]:
+            return [employee_display(d, t) for d in dialogues]
+
+        sections = []
+        for key, lines in (
+            ("awaiting_employee", names(digest.awaiting_employee)),
+            ("unfinished", names(digest.unfinished)),
+            (
+                "follow_ups",
+                [
+                    t(
+                        "digest.follow_up_line",
+                        employee=employee_display(d, t),
+                        date=d.answers.get("outcome", {}).get("follow_up_date", ""),
+                    )
+                    for d in digest.follow_ups
+                ],
+            ),
+            ("disputed", names(digest.disputed)),
+            ("unreachable", names(digest.unreachable)),
+            (
+                "pulse_problems",
+                [
+                    t(
+                        "digest.pulse_line",
+                        employee=employee_display(d, t),
+                        topics=", ".join(t(f"pulse.topics.{topic}") for topic in topics),
+                    )
+                    for d, topics in digest.pulse_problems
+                ],
+            ),
+        ):
+            if len(lines) > DIGEST_LINES:  # the card stays small for a manager of many
+                lines = [*lines[:DIGEST_LINES], t("status.more", count=len(lines) - DIGEST_LINES)]
+            if lines:
+                sections.append({"title": t(f"digest.{key}"), "lines": lines})
+        return self.renderer.render(
+            "digest",
+            title=t("digest.title"),
+            intro=t("digest.intro"),
+            sections=sections,
+            buttons=self._buttons(t),
+            data_stop=_stop(DIGEST),
+        )
+
+    def nudge(self, t: Texts, items: list[Any]) -> dict[str, Any]:
+        lines, buttons = [], []
+        for item in items:
+            manager = item.dialogue.manager_name
+            lines.append(t(f"nudge.{item.what}", manager=manager))
+            if item.what == "confirm":
+                data = {"verb": "show_agreement", "dialogue_id": item.dialogue.id}
+                buttons.append(
+                    {"title": t("buttons.show_agreement", manager=manager), "data": data}
+                )
+        if any(item.what == "self_check" for item in items):
+            buttons.append({"title": t("buttons.self_check"), "data": {"verb": "sc_start"}})
+        return self.renderer.render(
+            "nudge",
+            title=t("nudge.title"),
+            lines=lines,
+            buttons_for_items=buttons[:4],
+            buttons=self._buttons(t),
+            data_stop=_stop(NUDGE),
+        )
+
+    def stopped(self, t: Texts, kind: str) -> str:
+        return t(f"reminders.stopped.{kind}")

@@ -1,0 +1,1 @@
+"""Weekly reminders: who gets what, when, and their rate-limited, exactly-once delivery."""

@@ -1,0 +1,185 @@
+"""Delivery under Teams' limits: the pacer's arithmetic on a fake clock, then the real bot
+sending a week of pulses to a connector that enforces the limits and fails some sends."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from app import CLOCK, REMINDERS
+from core.reminders import (
+    BACKOFF_BASE_SECONDS,
+    RETRY,
+    SENT,
+    UNREACHABLE,
+    classify,
+    parse_retry_after,
+    retry_delay,
+)
+from reminders.rate_limit import DEPARTURE_MARGIN, TeamsPacer
+from tests.harness import BotServer
+from tests.reminder_seed import seed
+from tests.teams_limits import RateLimitedConnector
+from tests.test_reminders import send_time
+
+
+def most_in_any_window(times: list[float], seconds: float) -> int:
+    times = sorted(times)
+    best, start = 0, 0
+    for end, t in enumerate(times):
+        while times[start] <= t - seconds:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def test_one_conversation_never_exceeds_any_teams_window():
+    pacer = TeamsPacer(clock=lambda: 0.0)
+    times = [pacer.reserve("a:one") for _ in range(200)]
+    assert most_in_any_window(times, 1.0) <= 7
+    assert most_in_any_window(times, 2.0) <= 8
+    assert most_in_any_window(times, 30.0) <= 60
+    # 60 per 30 seconds is the binding limit for a long run: 200 sends take over 90 s.
+    assert times[-1] > 90
+
+
+async def test_many_conversations_share_fifty_a_second():
+    """Slots, then the check at departure: never 50 sends in one second plus the margin."""
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pacer = TeamsPacer(clock=lambda: now[0], sleep=sleep)
+    departures = []
+    for n in range(1000):
+        await pacer.wait(f"a:{n}")
+        await pacer.depart()
+        departures.append(now[0])
+    assert most_in_any_window(departures, 1.0 + DEPARTURE_MARGIN - 1e-9) <= 50  # float edge
+    # ... and no slower than needed: within 2% of the 50-a-second ceiling.
+    assert departures[-1] == pytest.approx(1000 / 50, rel=0.02)
+
+
+def test_a_429_holds_every_send_for_its_retry_after():
+    now = [100.0]
+    pacer = TeamsPacer(clock=lambda: now[0])
+    pacer.reserve("a:1")
+    pacer.hold(3)
+    assert pacer.reserve("a:2") >= 103.0
+
+
+@pytest.mark.parametrize(
+    ("status", "verdict"),
+    [
+        (201, SENT),
+        (429, RETRY),
+        (412, RETRY),
+        (502, RETRY),
+        (503, RETRY),
+        (504, RETRY),
+        (500, RETRY),
+        (None, RETRY),
+        (403, UNREACHABLE),
+        (404, UNREACHABLE),
+        (400, "failed"),
+    ],
+)
+def test_what_each_answer_means(status, verdict):
+    assert classify(status) == verdict
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("3", 3.0),
+        ("0.5", 0.5),
+        ("", None),
+        ("soon", None),
+        ("-1", None),
+        ("inf", None),
+        ("nan", None),
+        ("99999", 300.0),
+    ],
+)
+def test_a_retry_after_header_is_read_with_care(header, seconds):
+    assert parse_retry_after(header) == seconds
+
+
+def test_backoff_honours_retry_after_and_grows_with_jitter():
+    assert 5 <= retry_delay(0, 5.0) <= 5.25
+    waits = [retry_delay(6, None) for _ in range(200)]
+    assert (
+        max(waits) <= BACKOFF_BASE_SECONDS * 2**6 and len({round(w, 3) for w in waits}) > 150
+    )  # spread out
+
+
+@pytest.fixture
+async def limited():
+    connector = RateLimitedConnector(failure_rate=0.03)
+    await connector.start()
+    yield connector
+    await connector.stop()
+
+
+async def test_a_week_to_many_employees_stays_under_the_limits(db_path, limited):
+    conversations = await seed(db_path, limited.url, employees=150)
+    bot = BotServer(db_path)
+    await bot.start()
+    try:
+        bot.app[CLOCK].set(send_time(bot, 1))
+        bot.app[REMINDERS].delivery.backoff_base = 0.05
+        report = await bot.app[REMINDERS].run_once()
+    finally:
+        await bot.stop()
+    received = Counter(s.conversation_id for s in limited.sent)
+    assert {c: received[c] for c in conversations} == dict.fromkeys(conversations, 1)
+    assert report["sent"] == 150, report
+    assert limited.answers[429] == 0, limited.answers  # paced: Teams never had to say no
+    assert sum(limited.answers[s] for s in (500, 502, 503, 504)) > 0  # faults were retried
+
+
+async def test_an_overeager_sender_is_slowed_by_429s_and_still_sends_once(db_path, limited):
+    conversations = await seed(db_path, limited.url, employees=120)
+    bot = BotServer(db_path)
+    await bot.start()
+    try:
+        bot.app[CLOCK].set(send_time(bot, 1))
+        delivery = bot.app[REMINDERS].delivery
+        delivery.backoff_base = 0.05
+        delivery.pacer = TeamsPacer(per_second=400)  # as if the limit were not known
+        report = await bot.app[REMINDERS].run_once()
+    finally:
+        await bot.stop()
+    assert limited.answers[429] > 0 and report.get("retry_429", 0) > 0, (limited.answers, report)
+    received = Counter(s.conversation_id for s in limited.sent)
+    assert {c: received[c] for c in conversations} == dict.fromkeys(conversations, 1)
+
+
+async def test_a_dead_senders_unfinished_sends_become_uncertain_not_resent(db_path):
+    """Holder A dies while one message is on its way: once A's lease has expired, B takes
+    over, the row A was sending is marked uncertain (never sent twice), the rest go on."""
+    from datetime import UTC, datetime, timedelta
+
+    from store.database import Database
+    from store.reminders import PENDING, SENDING, UNCERTAIN, LedgerRow, ReminderStore
+
+    db = Database(db_path)
+    await db.open()
+    try:
+        store = ReminderStore(db)
+        t0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+        await store.plan("2026-W49", [("e1", "pulse"), ("e2", "pulse")], t0)
+        assert await store.take_lease("A", t0, 30)
+        on_its_way = LedgerRow("e1", "pulse", "2026-W49", 0)
+        assert await store.mark(on_its_way, SENDING, expected=PENDING)
+        assert not await store.take_lease("B", t0 + timedelta(seconds=29), 30)  # A may live
+        assert await store.take_lease("B", t0 + timedelta(seconds=31), 30)
+        assert await store.counts("2026-W49") == {UNCERTAIN: 1, PENDING: 1}
+        assert [
+            r.recipient_id for r in await store.due("2026-W49", t0 + timedelta(minutes=1), 10)
+        ] == ["e2"]
+        assert [p["state"] for p in await store.problems()] == [UNCERTAIN]
+    finally:
+        await db.close()
