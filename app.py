@@ -148,7 +148,11 @@ def create_app(settings: Settings) -> web.Application:
         await db.close()
 
     renderer = CardRenderer()
-    screens = Screens(renderer, people_picker=settings.use_people_picker)
+    screens = Screens(
+        renderer,
+        people_picker=settings.use_people_picker,
+        sharepoint=settings.sharepoint_enabled,
+    )
     dialogues, self_checks, people = DialogueStore(db), SelfCheckStore(db), ConversationStore(db)
     manager = ManagerDialogue(dialogues, self_checks, people, screens, today)
     employee = EmployeeSide(dialogues, self_checks, manager, screens, today)
@@ -199,12 +203,16 @@ def create_app(settings: Settings) -> web.Application:
         from sharepoint.runtime import graph, syncer
 
         async with graph(settings) as client:
-            task = asyncio.create_task(syncer(db, client, settings).run())
+            sync = syncer(db, client, settings)
+            task = asyncio.create_task(sync.run())
             log.info("SharePoint sync on")
             yield
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            # The last turns have finished: what they saved goes to SharePoint now, if it can.
+            sent = await sync.flush(settings.sharepoint_flush_seconds)
+            log.info("SharePoint sync stopped after sending %d pending entries", sent)
 
     async def weekly_reminders(app: web.Application):  # an aiohttp cleanup context
         task = None

@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     graph_host: str = "https://graph.microsoft.com"
     #: Seconds between outbox passes when there is nothing due.
     sharepoint_sync_interval: float = Field(5.0, gt=0, le=3600)
+    #: At shutdown: seconds to send what the last turns saved, before the process exits.
+    sharepoint_flush_seconds: float = Field(10.0, ge=0, le=120)
     #: Seconds before one Graph request counts as timed out.
     graph_timeout: float = Field(30.0, gt=0, le=600)
     #: Multiplies every wait (Retry-After, backoff); below 1 only in tests.

@@ -76,9 +76,15 @@ def employee_display(dialogue: Dialogue, t: Texts) -> str:
 
 
 class Screens:
-    def __init__(self, renderer: CardRenderer, *, people_picker: bool) -> None:
+    def __init__(
+        self, renderer: CardRenderer, *, people_picker: bool, sharepoint: bool = False
+    ) -> None:
         self.renderer = renderer
         self.people_picker = people_picker
+        #: Where the agreement card says agreements are kept: also in SharePoint, or only here.
+        self.storage_note = (
+            "notices.storage_place_sharepoint" if sharepoint else "notices.storage_place"
+        )
 
     def welcome(self, t: Texts) -> dict[str, Any]:
         return self.renderer.render(
@@ -271,7 +277,7 @@ class Screens:
             header=header,
             sections=view.sections(record["answers"], t),
             self_check=view.self_check_view(self_check, t) if self_check else None,
-            stored_note=t("notices.storage_place"),
+            stored_note=t(self.storage_note),
             confirm=buttons,
             **self._rules_context(recorded_hits(record), t),
         )

@@ -280,6 +280,25 @@ class Syncer:
 
     # --- the background loop ----------------------------------------------------------------
 
+    async def flush(self, seconds: float) -> int:
+        """At shutdown, after the last turn: send what is due, for at most ``seconds``; how
+        many entries were sent. What is left (Graph down or throttling, time up) stays in the
+        outbox for the next start: an upsert keyed by dialogue and version is safe to repeat."""
+
+        async def drain() -> int:
+            sent = 0
+            while due := await self.drain_once():
+                sent += due
+                if self._pause:  # Graph asks us to wait: the next start will go on
+                    break
+            return sent
+
+        try:
+            return await asyncio.wait_for(drain(), seconds)
+        except Exception as error:  # noqa: BLE001 - shutdown goes on, the outbox keeps the work
+            log.warning("sharepoint flush at shutdown stopped: %s", _reason(error))
+            return 0
+
     async def run(self) -> None:
         """Forever: drain what is due, wait as Graph asks, back off while it is down."""
         failures = 0

@@ -58,7 +58,7 @@ def all_cards() -> Iterator[tuple[str, dict[str, Any]]]:
     for locale in LOCALES:
         t = texts_for(locale)
         for picker in (False, True):
-            screens = Screens(renderer, people_picker=picker)
+            screens = Screens(renderer, people_picker=picker, sharepoint=picker)
             tag = f"{locale}/{'picker' if picker else 'text'}"
             yield f"welcome {tag}", screens.welcome(t)
             yield f"help {tag}", screens.help(t)

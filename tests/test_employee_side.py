@@ -87,6 +87,8 @@ async def test_invitation_self_check_manager_sees_it_and_confirmation(manager, e
     assert "sendt til Mette Sørensen, som skal bekræfte den" in " ".join(texts_of(sent))
     assert db(db_path, "SELECT state FROM dialogues") == [("awaiting_employee",)]
     to_confirm = card_with(employee, "Bekræft")
+    shown = json.dumps(to_confirm.card, ensure_ascii=False)
+    assert "gemt i bottens egen database" in shown and "SharePoint" not in shown
     sent = await employee.submit(to_confirm, action_data(to_confirm.card, "confirm"))
     assert "Du har bekræftet aftalen" in texts_of(sent)[0]
     assert "Bekræftet af begge" in json.dumps(to_confirm.card, ensure_ascii=False)  # replaced

@@ -195,6 +195,8 @@ async def test_status_shows_whether_each_agreement_is_saved_in_sharepoint(
         server.down = False
         await _until(lambda: len(server.items(LIST)) == 1)
         to_confirm = card_with(employee, "Bekræft")
+        shown = json.dumps(to_confirm.card, ensure_ascii=False)
+        assert "også gemt i kommunens SharePoint" in shown  # the agreement says where it is kept
         await employee.submit(to_confirm, action_data(to_confirm.card, "confirm"))
         await _until(
             lambda: server.items(LIST)[0]["fields"]["AgreementState"] == "Bekræftet af begge"
@@ -326,6 +328,67 @@ async def test_the_bot_makes_one_credential_and_closes_it_at_shutdown(server, db
     await _until(lambda: len(server.items(LIST)) == 3)
     await bot.stop()
     assert len(made) == 1 and closed == [True]
+
+
+async def _pending(db_path: Path) -> int:
+    db = Database(db_path)
+    await db.open()
+    try:
+        return (await Outbox(db).counts())["pending"]
+    finally:
+        await db.close()
+
+
+async def test_at_shutdown_the_bot_sends_what_is_pending(server, db_path):
+    await provisioned(server)
+    await _seed(db_path, 3)
+    # An idle syncer would not look again for an hour: only the shutdown can send the last two.
+    bot = BotServer(db_path, **graph_settings(server.url, sharepoint_sync_interval=3600))
+    await bot.start()
+    try:
+        await _until(lambda: len(server.items(LIST)) == 3)
+        await asyncio.sleep(0.3)  # the syncer has found nothing more and sleeps
+        await _seed(db_path, 2, prefix="late")
+        await asyncio.sleep(0.3)
+        assert len(server.items(LIST)) == 3 and await _pending(db_path) == 2
+    finally:
+        await bot.stop()
+    assert len(server.items(LIST)) == 5 and await _pending(db_path) == 0
+    assert in_sharepoint(server) == await _expected(db_path, server)
+
+
+async def test_a_shutdown_while_sharepoint_is_down_keeps_the_work_and_ends_in_time(server, db_path):
+    await provisioned(server)
+    bot = BotServer(
+        db_path,
+        **graph_settings(server.url, sharepoint_sync_interval=3600, sharepoint_flush_seconds=1),
+    )
+    await bot.start()
+    await asyncio.sleep(0.3)
+    server.down = True
+    await _seed(db_path, 2)
+    started = asyncio.get_running_loop().time()
+    await bot.stop()
+    assert asyncio.get_running_loop().time() - started < 5
+    assert server.items(LIST) == [] and await _pending(db_path) == 2  # for the next start
+
+
+async def _seed(db_path: Path, count: int, prefix: str = "d") -> None:
+    db = Database(db_path)
+    await db.open()
+    try:
+        await seed(db, count, prefix)
+    finally:
+        await db.close()
+
+
+async def _expected(db_path: Path, server: GraphServer) -> dict[str, dict]:
+    db = Database(db_path)
+    await db.open()
+    try:
+        return await expected_items(db, server)
+    finally:
+        await db.close()
 
 
 async def test_agreements_stored_before_the_outbox_existed_go_to_sharepoint_too(db_path):
