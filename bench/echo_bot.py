@@ -2,8 +2,9 @@
 
 ``python -m bench.echo_bot PORT [--cached]``. Its time per turn is what botbuilder, aiohttp
 and one reply to the connector cost; the dialogue bot is measured against it. ``--cached``
-gives it the same client cache the dialogue bot uses (bot/connector_cache.py), so that the
-ratio against it shows the cost of the dialogue bot's own code alone.
+gives it the same client cache and aiohttp sender the dialogue bot uses
+(bot/connector_cache.py, bot/connector_http.py), so that the ratio against it shows the cost
+of the dialogue bot's own code alone.
 """
 
 from __future__ import annotations

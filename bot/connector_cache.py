@@ -7,7 +7,9 @@ closed. The clients hold no per-turn state, so one per service URL and identity 
 closed at shutdown. Authentication itself is not touched: every request is still validated by
 the wrapped BotFrameworkAuthentication.
 
-A kept connector client also serialises free-form JSON (an Adaptive Card in an attachment,
+A kept connector client sends, replies to and updates activities over one aiohttp session
+(bot/connector_http.py) instead of msrest and requests on a thread. It also serialises
+free-form JSON (an Adaptive Card in an attachment,
 ``channelData``, ``value``) with the standard library instead of msrest's per-value Python
 walk, which cost about 4 ms per card sent. Anything that is not plain JSON (a model, a date)
 still goes through msrest.
@@ -26,6 +28,8 @@ from botframework.connector.auth import (
     ConnectorFactory,
     UserTokenClient,
 )
+
+from bot.connector_http import ConnectorHttp, use_aiohttp
 
 MAX_CLIENTS = 64
 
@@ -86,16 +90,24 @@ def plain_json_objects(client: Any) -> Any:
 
 
 class _CachingConnectorFactory(ConnectorFactory):
-    def __init__(self, inner: ConnectorFactory, identity: tuple[Any, ...], cache: _Cache) -> None:
+    def __init__(
+        self,
+        inner: ConnectorFactory,
+        identity: tuple[Any, ...],
+        cache: _Cache,
+        http: ConnectorHttp,
+    ) -> None:
         self._inner = inner
         self._identity = identity
         self._cache = cache
+        self._http = http
 
     async def create(self, service_url: str, audience: str = None):  # noqa: RUF013 - botbuilder's signature
         key = ("connector", service_url, audience, *self._identity)
 
         async def build() -> Any:
-            return plain_json_objects(await self._inner.create(service_url, audience))
+            client = await self._inner.create(service_url, audience)
+            return use_aiohttp(plain_json_objects(client), self._http)
 
         return await self._cache.get(key, build)
 
@@ -104,11 +116,15 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
     def __init__(self, inner: BotFrameworkAuthentication) -> None:
         self._inner = inner
         self._cache = _Cache()
+        self._http = ConnectorHttp()
 
     def _wrap(self, result: AuthenticateRequestResult) -> AuthenticateRequestResult:
         if result.connector_factory is not None:
             result.connector_factory = _CachingConnectorFactory(
-                result.connector_factory, _identity_key(result.claims_identity), self._cache
+                result.connector_factory,
+                _identity_key(result.claims_identity),
+                self._cache,
+                self._http,
             )
         return result
 
@@ -125,6 +141,7 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
             self._inner.create_connector_factory(claims_identity),
             _identity_key(claims_identity),
             self._cache,
+            self._http,
         )
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
@@ -144,3 +161,4 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
 
     async def close(self) -> None:
         await self._cache.close()
+        await self._http.close()

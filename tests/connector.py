@@ -49,6 +49,8 @@ class LocalConnector:
         self.created: list[dict[str, Any]] = []
         self.faults: list[int] = []  # status codes to answer the next sends with
         self.faults_in: dict[str, list[int]] = {}  # the same, for one conversation id
+        #: The Authorization header of every send and update, in order (None: no header).
+        self.authorizations: list[str | None] = []
         self._ids = itertools.count(1000)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -89,6 +91,7 @@ class LocalConnector:
         return web.json_response({"id": cid, "serviceUrl": self.url}, status=201)
 
     async def _send(self, request: web.Request) -> web.Response:
+        self.authorizations.append(request.headers.get("Authorization"))
         fault = self._fault(request.match_info["cid"])
         if fault:
             return fault
@@ -100,6 +103,7 @@ class LocalConnector:
         return web.json_response({"id": sent.id}, status=201)
 
     async def _update(self, request: web.Request) -> web.Response:
+        self.authorizations.append(request.headers.get("Authorization"))
         sent = self.by_id.get(request.match_info["aid"])
         if sent is None:
             return web.json_response({"error": {"code": "ActivityNotFound"}}, status=404)

@@ -203,6 +203,7 @@ async def test_valid_token_is_processed(
     assert dialogue_managers(db_path) == [MANAGER.aad_object_id]
     assert manager.seen(), "the bot answered at the activity's serviceUrl"
     assert outbound_tokens and set(outbound_tokens) == {APP_ID}
+    assert set(connector.authorizations) == {"Bearer outbound-test-token"}  # on every reply
     # The signing keys came from the local issuer's metadata and JWKS.
     path = issuer.metadata_url.removeprefix(issuer.base_url)
     assert issuer.requests[:2] == [path, path.replace("/.well-known/openid-configuration", "/keys")]
