@@ -1,7 +1,7 @@
 """Send a week's pending reminders: paced under Teams' limits, retried politely, each once.
 
-For every pending ledger row: wait for a slot (``TeamsPacer``), mark the row ``sending``,
-compose and send the message, and record the outcome. A 429 holds every send for its
+For every pending ledger row: compose the message, wait for a slot (``TeamsPacer``), mark
+the row ``sending`` at the moment it leaves, send it, and record the outcome. A 429 holds every send for its
 ``Retry-After``; 412/5xx, timeouts and dropped connections are retried with jittered backoff;
 403/404 mark the recipient unreachable and are never retried. Only the holder of the sender
 lease sends; the lease is renewed while it works and released at the end.
@@ -73,6 +73,10 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return {**dict(self.counts), "lease_lost": self.lease_lost}
+
+
+class RowTaken(Exception):
+    """The row was no longer pending when its message was about to leave."""
 
 
 def utc_now() -> datetime:
@@ -200,27 +204,45 @@ class Delivery:
         await self.pacer.wait(recipient.conversation_id)
         if self._stopping.is_set():
             return
-        if not await self.store.mark(row, ledger.SENDING, expected=ledger.PENDING):
-            return  # another sender took it (cannot happen while the lease holds)
+        marked = False
+
+        async def mark_sending() -> None:
+            nonlocal marked
+            if not await self.store.mark(row, ledger.SENDING, expected=ledger.PENDING):
+                raise RowTaken  # another sender has it (cannot happen while the lease holds)
+            marked = True
+
+        async def depart() -> None:
+            """The last step before the request leaves: the tenant's departure check, with
+            the row marked ``sending`` inside it. A row is ``sending`` only from there on: a
+            sender killed while rows wait for their slot or their departure leaves them
+            pending, for the next sender."""
+            await self.pacer.depart(before=mark_sending)
+
         try:
             outcome = await asyncio.wait_for(
-                self.transport.send(row.recipient_id, message, self.pacer.depart),
+                self.transport.send(row.recipient_id, message, depart),
                 SEND_TIMEOUT_SECONDS,
             )
         except TimeoutError:
             outcome = SendOutcome(None)
+        if not marked and outcome.status is None:
+            return  # it never left: the row is still pending
+        # Marked: it left. Not marked with a status: the transport answered without sending
+        # (no conversation with the user: 404).
+        was = ledger.SENDING if marked else ledger.PENDING
         verdict = classify(outcome.status)
         attempts = row.attempts + 1
         if verdict == SENT:
             await self.store.mark(
-                row, ledger.SENT, expected=ledger.SENDING, status=outcome.status, attempts=attempts
+                row, ledger.SENT, expected=was, status=outcome.status, attempts=attempts
             )
             report.counts["sent"] += 1
         elif verdict == UNREACHABLE:
             await self.store.mark(
                 row,
                 ledger.UNREACHABLE,
-                expected=ledger.SENDING,
+                expected=was,
                 status=outcome.status,
                 attempts=attempts,
             )
@@ -232,7 +254,7 @@ class Delivery:
             await self.store.mark(
                 row,
                 ledger.PENDING,
-                expected=ledger.SENDING,
+                expected=was,
                 status=outcome.status,
                 attempts=attempts,
                 not_before=self.clock() + timedelta(seconds=delay),
@@ -242,7 +264,7 @@ class Delivery:
             await self.store.mark(
                 row,
                 ledger.FAILED,
-                expected=ledger.SENDING,
+                expected=was,
                 status=outcome.status,
                 attempts=attempts,
             )

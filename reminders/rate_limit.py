@@ -6,10 +6,12 @@ at the earliest moment at which every window that covers it still has room. Slot
 reserved at once (no await between choosing and taking a slot), so concurrent senders in one
 event loop never overbook a window.
 
-A slot is when a send may start; between it and the request leaving lies some work (the
-ledger write), which varies. So the tenant window is checked once more at the moment of
-departure, against the real departure times, with a small margin for the network: a send
-never leaves while 50 others left in the last second plus that margin.
+A slot is when a send may start; between it and the request leaving lies some work, which
+varies. So the tenant window is checked once more at the moment of departure, against the
+real departure times, with a small margin for the network: a send never leaves while 50
+others left in the last second plus that margin. The ledger write that marks a row as being
+sent happens inside that departure (after the check, before the departure is counted), so a
+row is "sending" only while its request is really about to leave.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 #: (sends, seconds) per conversation, from Microsoft's Teams rate-limit documentation.
 PER_CONVERSATION = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
@@ -66,6 +68,7 @@ class TeamsPacer:
         self.conversations: dict[str, SlidingWindows] = {}
         self.clock = clock
         self.sleep = sleep
+        self._departing = asyncio.Lock()
 
     def reserve(self, conversation_id: str) -> float:
         """Take the earliest slot for a send to this conversation; returns when it is."""
@@ -88,15 +91,21 @@ class TeamsPacer:
         if delay > 0:
             await self.sleep(delay)
 
-    async def depart(self) -> None:
-        """Wait, if need be, until the tenant window has room at this very moment."""
-        while True:
-            now = self.clock()
-            at = self.departures.earliest(now)
-            if at <= now:
-                self.departures.take(now)
-                return
-            await self.sleep(at - now)
+    async def depart(self, before: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Wait, if need be, until the tenant window has room at this very moment; then run
+        ``before`` (the ledger write) and count the departure when it is done, as the request
+        leaves right after. One send departs at a time, so nothing else leaves meanwhile; if
+        ``before`` fails, nothing departs."""
+        async with self._departing:
+            while True:
+                now = self.clock()
+                at = self.departures.earliest(now)
+                if at <= now:
+                    break
+                await self.sleep(at - now)
+            if before is not None:
+                await before()
+            self.departures.take(self.clock())
 
     def hold(self, seconds: float) -> None:
         """Teams said 429 with Retry-After: no send to anyone before that has passed."""

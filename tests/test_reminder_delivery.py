@@ -3,6 +3,8 @@ sending a week of pulses to a connector that enforces the limits and fails some 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import Counter
 
 import pytest
@@ -181,5 +183,50 @@ async def test_a_dead_senders_unfinished_sends_become_uncertain_not_resent(db_pa
             r.recipient_id for r in await store.due("2026-W49", t0 + timedelta(minutes=1), 10)
         ] == ["e2"]
         assert [p["state"] for p in await store.problems()] == [UNCERTAIN]
+    finally:
+        await db.close()
+
+
+async def test_only_a_message_about_to_leave_is_sending_when_the_sender_dies(db_path):
+    """A sender dies with one message at its departure and others still waiting to go: only
+    the first can be uncertain for the next sender; the waiting ones stay pending and are
+    sent by it. (Marking rows ``sending`` earlier lost them when a sender was killed.)"""
+    from datetime import UTC, datetime
+
+    from reminders.delivery import Delivery, Recipient, SendOutcome
+    from store.database import Database
+    from store.reminders import PENDING, SENDING, ReminderStore
+
+    db = Database(db_path)
+    await db.open()
+    leaving, forever = asyncio.Event(), asyncio.Event()
+
+    class Transport:
+        async def find(self, user_id):
+            return Recipient(f"a:{user_id}", "da-DK")
+
+        async def send(self, user_id, message, departure):
+            if user_id != "e1":
+                await forever.wait()  # still being prepared: never reaches its departure
+            await departure()
+            leaving.set()
+            await forever.wait()  # on its way when the process dies
+            return SendOutcome(201)
+
+    async def compose(row, recipient):
+        return {"type": "AdaptiveCard"}
+
+    try:
+        store = ReminderStore(db)
+        week = "2026-W49"
+        await store.plan(week, [(f"e{n}", "pulse") for n in range(1, 5)], datetime.now(UTC))
+        delivery = Delivery(store, Transport(), compose, backoff_base=0.01)
+        sender = asyncio.create_task(delivery.deliver(week))
+        await asyncio.wait_for(leaving.wait(), 10)
+        await asyncio.sleep(0.3)  # the others have had their slots (one per 20 ms) by now
+        sender.cancel()  # killed: nothing after this point runs
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+        assert await store.counts(week) == {SENDING: 1, PENDING: 3}
     finally:
         await db.close()
