@@ -253,7 +253,7 @@ async def run_reminders_once(settings: Settings, at: datetime | None) -> dict:
         CardRenderer(),
         clock,
     )
-    gc.freeze()  # see main()
+    gc.freeze()  # as in main(): start-up objects out of the collector's sight
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, scheduler.stop)  # finish the sends under way, then stop
@@ -273,8 +273,13 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(asyncio.run(run_reminders_once(settings, at))))
         return
     log.info("Hjemmearbejdsdialog %s starting on %s:%s", VERSION, settings.host, settings.port)
+    app = create_app(settings)
+    # What the imports and the start-up built (a few hundred thousand objects: botbuilder,
+    # msrest, aiohttp, the card templates) lives as long as the process: out of the
+    # collector's sight, a full collection no longer walks it and stalls every turn under way.
+    gc.freeze()
     web.run_app(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         print=None,
