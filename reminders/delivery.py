@@ -1,9 +1,9 @@
 """Send a week's pending reminders: paced under Teams' limits, retried politely, each once.
 
 For every pending ledger row: compose the message, wait for a slot (``TeamsPacer``), mark
-the row ``sending`` at the moment it leaves, send it, and record the outcome. A 429 holds every send for its
-``Retry-After``; 412/5xx, timeouts and dropped connections are retried with jittered backoff;
-403/404 mark the recipient unreachable and are never retried. Only the holder of the sender
+the row ``sending`` at the moment it leaves, send it, and record the outcome. A 429 holds
+every send for its ``Retry-After``; 412/5xx, timeouts and dropped connections are retried
+with jittered backoff; 403/404 mark the recipient unreachable and are never retried. Only the holder of the sender
 lease sends; the lease is renewed while it works and released at the end.
 """
 
@@ -226,10 +226,10 @@ class Delivery:
             )
         except TimeoutError:
             outcome = SendOutcome(None)
-        if not marked and outcome.status is None:
-            return  # it never left: the row is still pending
-        # Marked: it left. Not marked with a status: the transport answered without sending
-        # (no conversation with the user: 404).
+        if not marked and self._stopping.is_set():
+            return  # stopped before it left: the row is pending for the next run
+        # Not marked: it never left (no conversation with the user: 404; or the transport
+        # failed before the departure): the outcome counts all the same, from pending.
         was = ledger.SENDING if marked else ledger.PENDING
         verdict = classify(outcome.status)
         attempts = row.attempts + 1

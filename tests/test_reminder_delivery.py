@@ -230,3 +230,40 @@ async def test_only_a_message_about_to_leave_is_sending_when_the_sender_dies(db_
         assert await store.counts(week) == {SENDING: 1, PENDING: 3}
     finally:
         await db.close()
+
+
+async def test_a_transport_failing_before_departure_is_retried_then_given_up(db_path):
+    """No answer and nothing left (e.g. the conversation could not even be opened): the row
+    is retried with backoff like any unanswered send, and given up after the last attempt,
+    without spinning."""
+    from datetime import UTC, datetime
+
+    from core.reminders import MAX_ATTEMPTS
+    from reminders.delivery import Delivery, Recipient, SendOutcome
+    from store.database import Database
+    from store.reminders import FAILED, ReminderStore
+
+    calls = []
+
+    class Transport:
+        async def find(self, user_id):
+            return Recipient(f"a:{user_id}", "da-DK")
+
+        async def send(self, user_id, message, departure):
+            calls.append(user_id)
+            return SendOutcome(None)  # failed before its departure
+
+    async def compose(row, recipient):
+        return {"type": "AdaptiveCard"}
+
+    db = Database(db_path)
+    await db.open()
+    try:
+        store = ReminderStore(db)
+        await store.plan("2026-W49", [("e1", "pulse")], datetime.now(UTC))
+        delivery = Delivery(store, Transport(), compose, backoff_base=0.001)
+        report = await asyncio.wait_for(delivery.deliver("2026-W49"), 30)
+        assert await store.counts("2026-W49") == {FAILED: 1}
+        assert len(calls) == MAX_ATTEMPTS and report.counts["failed"] == 1
+    finally:
+        await db.close()
