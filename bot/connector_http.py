@@ -143,9 +143,7 @@ class FastConversations:
         return await self._call(
             "POST",
             "/v3/conversations/{conversationId}/activities",
-            {
-                "conversationId": conversation_id,
-            },
+            {"conversationId": conversation_id},
             activity,
         )
 
@@ -202,7 +200,10 @@ class FastConversations:
             text = await response.text()
             if response.status not in _ACCEPTED:
                 raise ConnectorResponseError(response.status, response.headers, text)
-        answer = json.loads(text) if text.strip() else None
+        try:
+            answer = json.loads(text) if text.strip() else None
+        except ValueError:  # accepted, but no ResourceResponse to read
+            answer = None
         return ResourceResponse(id=answer.get("id")) if isinstance(answer, dict) else None
 
 
