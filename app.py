@@ -211,8 +211,8 @@ def create_app(settings: Settings) -> web.Application:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             # The last turns have finished: what they saved goes to SharePoint now, if it can.
-            sent = await sync.flush(settings.sharepoint_flush_seconds)
-            log.info("SharePoint sync stopped after sending %d pending entries", sent)
+            tried = await sync.flush(settings.sharepoint_flush_seconds)
+            log.info("SharePoint sync stopped; %d pending entries tried at shutdown", tried)
 
     async def weekly_reminders(app: web.Application):  # an aiohttp cleanup context
         task = None

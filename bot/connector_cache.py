@@ -8,8 +8,8 @@ closed at shutdown. Authentication itself is not touched: every request is still
 the wrapped BotFrameworkAuthentication.
 
 A kept connector client sends, replies to and updates activities over one aiohttp session
-(bot/connector_http.py) instead of msrest and requests on a thread. It also serialises
-free-form JSON (an Adaptive Card in an attachment,
+(bot/connector_http.py) instead of msrest and requests on a thread. For the operations that
+stay on msrest, it serialises free-form JSON (an Adaptive Card in an attachment,
 ``channelData``, ``value``) with the standard library instead of msrest's per-value Python
 walk, which cost about 4 ms per card sent. Anything that is not plain JSON (a model, a date)
 still goes through msrest.

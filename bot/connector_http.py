@@ -140,47 +140,37 @@ class FastConversations:
     async def send_to_conversation(self, conversation_id, activity, **options):
         if options:
             return await self._inner.send_to_conversation(conversation_id, activity, **options)
-        return await self._call(
-            "POST",
-            "/v3/conversations/{conversationId}/activities",
-            {"conversationId": conversation_id},
-            activity,
-        )
+        return await self._call("POST", conversation_id, activity)
 
     async def reply_to_activity(self, conversation_id, activity_id, activity, **options):
         if options:
             return await self._inner.reply_to_activity(
                 conversation_id, activity_id, activity, **options
             )
-        return await self._call(
-            "POST",
-            "/v3/conversations/{conversationId}/activities/{activityId}",
-            {"conversationId": conversation_id, "activityId": activity_id},
-            activity,
-            {"x-ms-conversation-id": conversation_id},
-        )
+        extra = {"x-ms-conversation-id": conversation_id}
+        return await self._call("POST", conversation_id, activity, activity_id, extra)
 
     async def update_activity(self, conversation_id, activity_id, activity, **options):
         if options:
             return await self._inner.update_activity(
                 conversation_id, activity_id, activity, **options
             )
-        return await self._call(
-            "PUT",
-            "/v3/conversations/{conversationId}/activities/{activityId}",
-            {"conversationId": conversation_id, "activityId": activity_id},
-            activity,
-        )
+        return await self._call("PUT", conversation_id, activity, activity_id)
 
     async def _call(
         self,
         method: str,
-        path: str,
-        params: dict[str, str],
+        conversation_id: str,
         activity: Model,
+        activity_id: str | None = None,
         extra: dict[str, str] | None = None,
     ) -> ResourceResponse | None:
         serializer = self._inner._serialize
+        path = "/v3/conversations/{conversationId}/activities"
+        params = {"conversationId": conversation_id}
+        if activity_id is not None:
+            path += "/{activityId}"
+            params["activityId"] = activity_id
         url = self._client.format_url(
             path, **{k: serializer.url(k, v, "str") for k, v in params.items()}
         )

@@ -3,14 +3,16 @@
 For every pending ledger row: compose the message, wait for a slot (``TeamsPacer``), mark
 the row ``sending`` at the moment it leaves, send it, and record the outcome. A 429 holds
 every send for its ``Retry-After``; 412/5xx, timeouts and dropped connections are retried
-with jittered backoff; 403/404 mark the recipient unreachable and are never retried. Only the holder of the sender
-lease sends; the lease is renewed while it works and released at the end.
+with jittered backoff; 403/404 mark the recipient unreachable and are never retried. Only
+the holder of the sender lease sends; the lease is renewed while it works and released at
+the end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from collections import Counter
@@ -212,13 +214,10 @@ class Delivery:
                 raise RowTaken  # another sender has it (cannot happen while the lease holds)
             marked = True
 
-        async def depart() -> None:
-            """The last step before the request leaves: the tenant's departure check, with
-            the row marked ``sending`` inside it. A row is ``sending`` only from there on: a
-            sender killed while rows wait for their slot or their departure leaves them
-            pending, for the next sender."""
-            await self.pacer.depart(before=mark_sending)
-
+        # The last step before the request leaves is the tenant's departure check, with the
+        # row marked ``sending`` inside it. A row is ``sending`` only from there on: a sender
+        # killed while rows wait for their slot or their departure leaves them pending.
+        depart = functools.partial(self.pacer.depart, before=mark_sending)
         try:
             outcome = await asyncio.wait_for(
                 self.transport.send(row.recipient_id, message, depart),

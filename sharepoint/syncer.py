@@ -282,16 +282,16 @@ class Syncer:
 
     async def flush(self, seconds: float) -> int:
         """At shutdown, after the last turn: send what is due, for at most ``seconds``; how
-        many entries were sent. What is left (Graph down or throttling, time up) stays in the
+        many entries were tried. What is left (Graph down or throttling, time up) stays in the
         outbox for the next start: an upsert keyed by dialogue and version is safe to repeat."""
 
         async def drain() -> int:
-            sent = 0
+            tried = 0
             while due := await self.drain_once():
-                sent += due
+                tried += due
                 if self._pause:  # Graph asks us to wait: the next start will go on
                     break
-            return sent
+            return tried
 
         try:
             return await asyncio.wait_for(drain(), seconds)
