@@ -286,13 +286,9 @@ class ManagerDialogue:
         if not await self.store.conclude(dialogue, expected, record):
             return self._stale(t)
         log.info("agreement stored", extra={"dialogue": dialogue.id, "version": record["version"]})
-        employee = employee_display(dialogue, t)
         return TurnResult(
             replace=self.screens.answered(t("steps.review.title"), t("review.concluded")),
-            replies=[
-                Reply(card=self.screens.agreement(record, t, check)),
-                Reply(text=t("notices.sent_for_confirmation", employee=employee)),
-            ],
+            replies=[Reply(card=self.screens.agreement(record, t, check))],
             # The employee's language is not known until they write: the dialogue's is used.
             notify=[self.confirmation_request(dialogue, record, texts_for(dialogue.locale), t)],
         )
@@ -318,7 +314,15 @@ class ManagerDialogue:
         unreachable = to_manager(
             "notices.confirm_unreachable", employee=employee_display(dialogue, to_manager)
         )
-        return Notify(dialogue.employee_id, [Reply(card=card)], if_unreachable=unreachable)
+        reached = to_manager(
+            "notices.sent_for_confirmation", employee=employee_display(dialogue, to_manager)
+        )
+        return Notify(
+            dialogue.employee_id,
+            [Reply(card=card)],
+            if_unreachable=unreachable,
+            if_reached=reached,
+        )
 
     async def _revise(self, dialogue: Dialogue, actor: Actor, data: dict[str, Any]) -> TurnResult:
         """After a dispute: reopen the dialogue at the review for a new agreement version."""

@@ -318,3 +318,15 @@ async def test_a_third_user_is_refused_for_every_card_verb(manager, employee, ou
         assert "Intet er ændret" in said, (verb, said)
         assert not [s for s in sent if s.card], verb
     assert snapshot(db_path) == before
+
+
+async def test_an_unreachable_employee_is_named_once_not_as_sent(manager, employee, connector):
+    """The manager is told either that the agreement went to the employee or that it could
+    not be sent, never both."""
+    await employee.say("hjælp")
+    await manager_to_review(manager)
+    review = manager.last_card()
+    connector.faults_in[employee.conversation_id] = [403]  # the app was removed meanwhile
+    said = " ".join(texts_of(await manager.submit(review, action_data(review.card, "conclude"))))
+    assert "jeg kunne ikke sende den til Mette Sørensen" in said
+    assert "som skal bekræfte den. Du får besked" not in said
