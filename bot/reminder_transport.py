@@ -11,10 +11,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ConversationReference
 
+from bot.card_message import card_message
 from core.reminders import parse_retry_after
 from core.texts import pick_locale
 from reminders.delivery import Recipient, SendOutcome
@@ -63,7 +64,7 @@ class ReminderTransport:
             return SendOutcome(404)
         outcome: dict[str, Any] = {"status": None}
 
-        activity = MessageFactory.attachment(CardFactory.adaptive_card(message))
+        activity = card_message(message)
 
         async def deliver(context: TurnContext) -> None:
             try:

@@ -8,7 +8,6 @@ import re
 
 from botbuilder.core import (
     ActivityHandler,
-    CardFactory,
     ConversationState,
     InvokeResponse,
     MessageFactory,
@@ -20,6 +19,7 @@ from botbuilder.schema import (
     ChannelAccount,
 )
 
+from bot.card_message import card_message
 from bot.invoke_bodies import invoke_message
 from bot.proactive import ProactiveSender
 from core.texts import pick_locale
@@ -57,7 +57,7 @@ def _activities(replies: list[Reply]) -> list[Activity]:
     activities = []
     for reply in replies:
         if reply.card is not None:
-            activities.append(MessageFactory.attachment(CardFactory.adaptive_card(reply.card)))
+            activities.append(card_message(reply.card))
         elif reply.text:
             activities.append(MessageFactory.text(reply.text))
     return activities
@@ -147,7 +147,7 @@ class HomeWorkBot(ActivityHandler):
     async def _deliver(self, turn_context: TurnContext, result: TurnResult) -> None:
         reply_to = turn_context.activity.reply_to_id
         if result.replace is not None and reply_to:
-            replacement = MessageFactory.attachment(CardFactory.adaptive_card(result.replace))
+            replacement = card_message(result.replace)
             replacement.id = reply_to
             try:
                 await turn_context.update_activity(replacement)

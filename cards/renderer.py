@@ -42,6 +42,7 @@ class CardRenderer:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # templates are read once: no file check on every render
         )
 
     def render(self, name: str, **context: Any) -> dict[str, Any]:

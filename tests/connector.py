@@ -111,5 +111,12 @@ class LocalConnector:
         self.changed.set()
         return web.json_response({"id": sent.id}, status=200)
 
+    def reset(self) -> None:
+        """Forget everything recorded so far (a benchmark between its runs)."""
+        self.sent.clear()
+        self.by_id.clear()
+        self.created.clear()
+        self.authorizations.clear()
+
     def in_conversation(self, conversation_id: str) -> list[Sent]:
         return [s for s in self.sent if s.conversation_id == conversation_id]
