@@ -108,7 +108,7 @@ async def test_tampered_envelopes_are_refused(manager, db_path, tamper):
     ("change", "message"),
     [
         ({"days_per_week": "9"}, "Vælg en af mulighederne"),
-        ({"days_per_week": ""}, "Udfyld «"),
+        ({"days_per_week": ""}, "Udfyld »"),
         ({"tasks_note": "x" * 1001}, "højst 1000 tegn"),
         ({"available_from": "kl. otte"}, "klokkeslæt"),
         ({"fixed_days": ["mon", 3]}, "forkert format"),
