@@ -311,17 +311,12 @@ class ManagerDialogue:
         card = self.screens.agreement(
             record, to_employee, confirm=envelope, intro=to_employee("notices.awaiting_intro")
         )
-        unreachable = to_manager(
-            "notices.confirm_unreachable", employee=employee_display(dialogue, to_manager)
-        )
-        reached = to_manager(
-            "notices.sent_for_confirmation", employee=employee_display(dialogue, to_manager)
-        )
+        employee = employee_display(dialogue, to_manager)
         return Notify(
             dialogue.employee_id,
             [Reply(card=card)],
-            if_unreachable=unreachable,
-            if_reached=reached,
+            if_unreachable=to_manager("notices.confirm_unreachable", employee=employee),
+            if_reached=to_manager("notices.sent_for_confirmation", employee=employee),
         )
 
     async def _revise(self, dialogue: Dialogue, actor: Actor, data: dict[str, Any]) -> TurnResult:
