@@ -225,6 +225,9 @@ class Delivery:
             )
         except TimeoutError:
             outcome = SendOutcome(None)
+        finally:
+            if marked:  # it left: it counts against the tenant until a second from now
+                self.pacer.answered()
         if not marked and self._stopping.is_set():
             return  # stopped before it left: the row is pending for the next run
         # Not marked: it never left (no conversation with the user: 404; or the transport

@@ -6,12 +6,15 @@ at the earliest moment at which every window that covers it still has room. Slot
 reserved at once (no await between choosing and taking a slot), so concurrent senders in one
 event loop never overbook a window.
 
-A slot is when a send may start; between it and the request leaving lies some work, which
-varies. So the tenant window is checked once more at the moment of departure, against the
-real departure times, with a small margin for the network: a send never leaves while 50
-others left in the last second plus that margin. The ledger write that marks a row as being
-sent happens inside that departure (after the check, before the departure is counted), so a
-row is "sending" only while its request is really about to leave.
+A slot is when a send may start; between it and the moment Teams counts the request lie our
+own work, the network and Teams' front door, none of which we can time. Teams counts a
+request at some moment between its departure and its answer. So at departure the tenant
+window is checked once more, with every earlier send counted from its departure until one
+second after its answer came back: whenever Teams counts this send, every send it can see in
+the second before is among those, so at most 49 others, however the delays fall. The price
+is the round trip: at most 50 sends per second plus the time an answer takes. The ledger
+write that marks a row as being sent happens inside that departure (after the check, before
+the send is counted), so a row is "sending" only while its request is really about to leave.
 """
 
 from __future__ import annotations
@@ -26,8 +29,6 @@ PER_CONVERSATION = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
 PER_TENANT_PER_SECOND = 50
 #: Per-conversation windows are kept this much below Teams' figures.
 SAFETY = 0.985
-#: Seconds added to the tenant's one-second window at departure (network and server jitter).
-DEPARTURE_MARGIN = 0.015
 
 
 class SlidingWindows:
@@ -51,6 +52,37 @@ class SlidingWindows:
         self.times.append(at)
 
 
+class InFlightWindow:
+    """Sends counted from their departure until ``seconds`` after their answer came back."""
+
+    def __init__(self, limit: int, seconds: float = 1.0) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self.in_flight = 0
+        self.answered: deque[float] = deque()
+        self.changed = asyncio.Event()
+
+    def wait_until(self, now: float) -> float | None:
+        """When another send may leave: ``now`` or later, or None while only an answer can
+        make room (``limit`` sends in flight)."""
+        while self.answered and self.answered[0] <= now - self.seconds:
+            self.answered.popleft()
+        room = self.limit - 1 - self.in_flight  # answered sends that may still count
+        if room < 0:
+            return None
+        if len(self.answered) <= room:
+            return now
+        return self.answered[len(self.answered) - room - 1] + self.seconds
+
+    def leave(self) -> None:
+        self.in_flight += 1
+
+    def answer(self, now: float) -> None:
+        self.in_flight -= 1
+        self.answered.append(now)
+        self.changed.set()
+
+
 class TeamsPacer:
     """One tenant-wide window and one per conversation."""
 
@@ -58,12 +90,13 @@ class TeamsPacer:
         self,
         per_second: int = PER_TENANT_PER_SECOND,
         per_conversation: tuple[tuple[int, float], ...] = PER_CONVERSATION,
+        window: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = asyncio.sleep,
     ) -> None:
-        # Slots at the pace the departure check allows, so that sends do not queue there.
-        self.tenant = SlidingWindows(((1, (1.0 + DEPARTURE_MARGIN) / per_second),))
-        self.departures = SlidingWindows(((per_second, 1.0 + DEPARTURE_MARGIN),))
+        # Slots spread the sends evenly; the departure check holds them to the real limit.
+        self.tenant = SlidingWindows(((1, window / per_second),))
+        self.departures = InFlightWindow(per_second, window)
         self.per_conversation = tuple((n, s / SAFETY) for n, s in per_conversation)
         self.conversations: dict[str, SlidingWindows] = {}
         self.clock = clock
@@ -93,19 +126,28 @@ class TeamsPacer:
 
     async def depart(self, before: Callable[[], Awaitable[None]] | None = None) -> None:
         """Wait, if need be, until the tenant window has room at this very moment; then run
-        ``before`` (the ledger write) and count the departure when it is done, as the request
-        leaves right after. One send departs at a time, so nothing else leaves meanwhile; if
-        ``before`` fails, nothing departs."""
+        ``before`` (the ledger write) and count the send as in flight, as the request leaves
+        right after. Call :meth:`answered` when its answer (or the end of waiting) comes. One
+        send departs at a time, so nothing else leaves meanwhile; if ``before`` fails, nothing
+        departs."""
         async with self._departing:
             while True:
                 now = self.clock()
-                at = self.departures.earliest(now)
-                if at <= now:
+                at = self.departures.wait_until(now)
+                if at is not None and at <= now:
                     break
-                await self.sleep(at - now)
+                self.departures.changed.clear()
+                if at is None:
+                    await self.departures.changed.wait()
+                else:
+                    await self.sleep(at - now)
             if before is not None:
                 await before()
-            self.departures.take(self.clock())
+            self.departures.leave()
+
+    def answered(self) -> None:
+        """The answer to a departed send came back, or the sender stopped waiting for it."""
+        self.departures.answer(self.clock())
 
     def hold(self, seconds: float) -> None:
         """Teams said 429 with Retry-After: no send to anyone before that has passed."""
