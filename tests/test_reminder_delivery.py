@@ -91,13 +91,10 @@ async def test_teams_never_sees_fifty_in_a_second_however_the_network_delays():
             counted.append(rng.uniform(left, back))
             pacer.answered()
 
-    started = time.monotonic()
     await asyncio.gather(*(sender() for _ in range(40)))
-    took = time.monotonic() - started
     assert len(counted) == 600
-    assert most_in_any_window(counted, window) <= limit
-    # It still moves: well over half the ceiling despite round trips of up to 20 ms.
-    assert 600 / took > 0.5 * limit / window, took
+    busiest = most_in_any_window(counted, window)
+    assert limit // 2 <= busiest <= limit  # the senders pressed the limit, and it held
 
 
 def test_a_429_holds_every_send_for_its_retry_after():
