@@ -111,7 +111,7 @@ async def test_tampered_envelopes_are_refused(manager, db_path, tamper):
         ({"days_per_week": ""}, "Udfyld »"),
         ({"tasks_note": "x" * 1001}, "højst 1000 tegn"),
         ({"available_from": "kl. otte"}, "klokkeslæt"),
-        ({"fixed_days": ["mon", 3]}, "forkert format"),
+        ({"fixed_days": ["mon", 3]}, "kunne ikke læse svaret"),
     ],
 )
 async def test_invalid_answers_are_reprompted_in_danish_and_not_stored(
