@@ -76,13 +76,10 @@ async def test_teams_never_sees_fifty_in_a_second_however_the_network_delays():
     window, limit = 0.1, 50
     pacer = TeamsPacer(per_second=limit, window=window)
     counted: list[float] = []
-    tickets = asyncio.Queue()
-    for n in range(600):
-        tickets.put_nowait(n)
+    tickets = iter(range(600))  # shared by the senders
 
     async def sender() -> None:
-        while not tickets.empty():
-            n = tickets.get_nowait()
+        for n in tickets:
             await pacer.wait(f"a:{n}")
             await pacer.depart()
             left = time.monotonic()
@@ -95,6 +92,19 @@ async def test_teams_never_sees_fifty_in_a_second_however_the_network_delays():
     assert len(counted) == 600
     busiest = most_in_any_window(counted, window)
     assert limit // 2 <= busiest <= limit  # the senders pressed the limit, and it held
+
+
+async def test_with_the_limit_in_flight_the_next_send_waits_for_an_answer():
+    """In flight, a send may be counted by Teams at any moment, however long it takes: with
+    the limit in flight nothing leaves until an answer comes, then a window after it."""
+    pacer = TeamsPacer(per_second=2, window=0.1)
+    await pacer.depart()
+    await pacer.depart()
+    third = asyncio.create_task(pacer.depart())
+    await asyncio.sleep(0.3)  # three windows: still waiting, as both may yet be counted
+    assert not third.done()
+    pacer.answered()
+    await asyncio.wait_for(third, 2)
 
 
 def test_a_429_holds_every_send_for_its_retry_after():
