@@ -27,18 +27,20 @@ from bot.reminder_transport import ReminderTransport
 from bot.routes import Routes
 from bot.state_storage import SqliteStorage
 from bot.teams_bot import HomeWorkBot
+from cards.reminder_screens import ReminderScreens
 from cards.renderer import CardRenderer
+from cards.screens import Screens
 from core.reminders import week_of
 from core.schedule import WeeklySlot
 from core.version import VERSION
+from dialogs.agreement_answers import AgreementAnswers
 from dialogs.data_requests import DataRequests
-from dialogs.employee_side import EmployeeSide
 from dialogs.manager_dialogue import ManagerDialogue
 from dialogs.reminder_answers import ReminderAnswers
 from dialogs.reminder_messages import ReminderMessages
-from dialogs.reminder_screens import ReminderScreens
-from dialogs.router import Router
-from dialogs.screens import Screens
+from dialogs.routes import Router
+from dialogs.self_check import SelfCheckFlow
+from dialogs.status import Status
 from reminders.clock import Clock
 from reminders.delivery import Delivery
 from reminders.planner import Planner
@@ -155,7 +157,9 @@ def create_app(settings: Settings) -> web.Application:
     )
     dialogues, self_checks, people = DialogueStore(db), SelfCheckStore(db), ConversationStore(db)
     manager = ManagerDialogue(dialogues, self_checks, people, screens, today)
-    employee = EmployeeSide(dialogues, self_checks, manager, screens, today)
+    agreements = AgreementAnswers(dialogues, self_checks, manager, screens)
+    self_check = SelfCheckFlow(self_checks, dialogues, agreements, screens, today)
+    outbox = Outbox(db) if settings.sharepoint_enabled else None
     clock = Clock(zone)
     reminder_answers = ReminderAnswers(
         ReminderStore(db), ReminderScreens(renderer), lambda: week_of(clock.today())
@@ -164,11 +168,12 @@ def create_app(settings: Settings) -> web.Application:
     bot = HomeWorkBot(
         Router(
             manager,
-            employee,
-            DataRequests(db, screens, settings.hr_units),
+            self_check,
+            agreements,
+            Status(dialogues, self_checks, agreements, screens, outbox),
+            DataRequests(PersonalData(db), dialogues, screens, settings.hr_units),
             reminder_answers,
             screens,
-            Outbox(db) if settings.sharepoint_enabled else None,
         ),
         people,
         ConversationState(SqliteStorage(KeyValueStore(db))),

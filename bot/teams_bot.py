@@ -23,7 +23,7 @@ from bot.card_message import card_message
 from bot.invoke_bodies import invoke_message
 from bot.proactive import ProactiveSender
 from core.texts import pick_locale
-from dialogs.router import Router
+from dialogs.routes import Router
 from dialogs.turn import Actor, Reply, TurnResult
 from store.conversations import ConversationStore
 

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.answers import DialogueAnswers
 from core.dialogue import Dialogue
 from core.fields import (
     FORM_STEPS,
     SELF_CHECK_BY_ID,
     SELF_CHECK_STEPS,
-    STEP_IDS,
     STEPS_BY_ID,
     Field,
     Step,
 )
+from core.form import StepForm
 from core.rules import RuleHit
 from core.self_check import SelfCheck, flags
 from core.texts import Texts
@@ -56,7 +57,7 @@ def self_check_view(
     shown = {s.id for s in steps}
     return {
         "title": t("self_check.manager_title"),
-        "facts": [fact for s in steps for fact in facts(s, check.answers.get(s.id, {}), t)],
+        "facts": [fact for s in steps for fact in facts(s, check.answers.values(s.id), t)],
         "flags": [t(f"flags.{f.key}.manager") for f in flags(check.answers) if f.step in shown],
         "note": None,
     }
@@ -70,6 +71,8 @@ def _card_value(f: Field, value: Any) -> Any:
         return ",".join(value)
     if f.kind == "toggle":
         return "true" if value else "false"
+    if f.kind == "choice":
+        return str(value)
     if f.kind == "number":
         return int(value) if float(value).is_integer() else value
     return value
@@ -150,16 +153,16 @@ def facts(step: Step, answers: dict[str, Any], t: Texts) -> list[dict[str, str]]
     ]
 
 
-def sections(answers: dict[str, dict[str, Any]], t: Texts) -> list[dict[str, Any]]:
+def sections(answers: DialogueAnswers, t: Texts) -> list[dict[str, Any]]:
     """One titled block of facts per answered step, in dialogue order."""
     return [
         {
             "step": s.id,
             "title": t(f"steps.{s.id}.title"),
-            "facts": facts(s, answers.get(s.id, {}), t),
+            "facts": facts(s, answers.values(s.id), t),
         }
         for s in FORM_STEPS
-        if s.id in answers
+        if answers.answered(s.id)
     ]
 
 
@@ -173,8 +176,8 @@ def rule_view(hits: list[RuleHit], t: Texts) -> dict[str, list[dict[str, str]]]:
     }
 
 
-def progress(dialogue: Dialogue, t: Texts) -> str:
-    return t("common.step_of", number=dialogue.step_number(), total=len(STEP_IDS))
+def progress(form: StepForm, t: Texts) -> str:
+    return t("common.step_of", number=form.step_number(), total=len(form.SEQUENCE.ids))
 
 
 def editable_steps(dialogue: Dialogue, t: Texts) -> list[dict[str, str]]:

@@ -1,29 +1,34 @@
 """What an agreement records (domain.md, "What an agreement records"), built from a dialogue.
 
-The record is the one document that is stored locally, shown on the summary card and, later,
-sent to SharePoint: only what the agreement needs, nothing more.
+The record is the one document that is stored locally, shown on the agreement card and sent
+to SharePoint: only what the agreement needs, nothing more.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
+from core.answers import (
+    AgreementRecord,
+    Availability,
+    DialogueAnswers,
+    EquipmentLine,
+    Person,
+    RecordedAction,
+)
 from core.dialogue import Dialogue
 from core.fields import EQUIPMENT_ITEMS
 from core.rules import RuleHit, evaluate, triggered_rules
 
-RECORD_VERSION = 1
 
-
-def equipment(answers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    tech = answers.get("technology", {})
+def equipment(answers: DialogueAnswers) -> list[EquipmentLine]:
+    tech = answers.technology
     return [
-        {
-            "item": item,
-            "provided_by": tech.get(f"eq_{item}_by"),
-            "carried": bool(tech.get(f"eq_{item}_carried", False)),
-        }
+        EquipmentLine(
+            item=item,
+            provided_by=tech.provided_by(item) if tech else None,
+            carried=tech.carried(item) if tech else False,
+        )
         for item in EQUIPMENT_ITEMS
     ]
 
@@ -34,31 +39,37 @@ def build_record(
     state: str,
     concluded_at: str,
     self_check_flags: Iterable[str] = (),
-) -> dict[str, Any]:
+) -> AgreementRecord:
     """The agreement; the self-check's flags count for the rules, its answers are not kept."""
     a = dialogue.answers
     hits: list[RuleHit] = evaluate(a, self_check_flags)
-    emp, tasks, outcome = a.get("employee", {}), a.get("tasks", {}), a.get("outcome", {})
-    return {
-        "record_version": RECORD_VERSION,
-        "dialogue_id": dialogue.id,
-        "version": version,
-        "state": state,
-        "employee": {"id": dialogue.employee_id, "name": dialogue.employee_name},
-        "manager": {"id": dialogue.manager_id, "name": dialogue.manager_name},
-        "unit": emp.get("unit"),
-        "initiated_by": emp.get("initiated_by"),
-        "days_per_week": int(tasks.get("days_per_week", "0")),
-        "day_pattern": tasks.get("day_pattern"),
-        "fixed_days": tasks.get("fixed_days", []),
-        "availability": {"from": tasks.get("available_from"), "to": tasks.get("available_to")},
-        "equipment": equipment(a),
-        "answers": a,
-        "rules": triggered_rules(hits),
-        "actions": [{"rule": h.rule, "kind": h.kind, "key": h.key} for h in hits],
-        "decision": outcome.get("decision"),
-        "conditions": outcome.get("conditions"),
-        "follow_up_date": outcome.get("follow_up_date"),
-        "started_at": dialogue.created_at,
-        "concluded_at": concluded_at,
-    }
+    return AgreementRecord(
+        dialogue_id=dialogue.id,
+        version=version,
+        state=state,
+        employee=Person(id=dialogue.employee_id, name=dialogue.employee_name),
+        manager=Person(id=dialogue.manager_id, name=dialogue.manager_name),
+        unit=a.employee.unit if a.employee else None,
+        initiated_by=a.employee.initiated_by if a.employee else None,
+        days_per_week=a.days_per_week,
+        day_pattern=a.tasks.day_pattern if a.tasks else None,
+        fixed_days=list(a.tasks.fixed_days) if a.tasks else [],
+        availability=Availability(
+            start=a.tasks.available_from if a.tasks else None,
+            end=a.tasks.available_to if a.tasks else None,
+        ),
+        equipment=equipment(a),
+        answers=a.model_copy(deep=True),
+        rules=triggered_rules(hits),
+        actions=[RecordedAction(rule=h.rule, kind=h.kind, key=h.key) for h in hits],
+        decision=a.decision,
+        conditions=a.outcome.conditions if a.outcome else None,
+        follow_up_date=a.follow_up_date,
+        started_at=dialogue.created_at,
+        concluded_at=concluded_at,
+    )
+
+
+def recorded_hits(record: AgreementRecord) -> list[RuleHit]:
+    """The rules as the agreement recorded them when it was concluded."""
+    return [RuleHit(a.rule, a.kind, a.key) for a in record.actions]

@@ -90,15 +90,9 @@ class Digest:
         )
 
 
-def follow_up_due(follow_up: str | None, today: date) -> bool:
+def follow_up_due(follow_up: date | None, today: date) -> bool:
     """A follow-up date from today up to FOLLOW_UP_WINDOW_DAYS ahead (or overdue)."""
-    if not follow_up:
-        return False
-    try:
-        due = date.fromisoformat(follow_up)
-    except ValueError:
-        return False
-    return due <= today + timedelta(days=FOLLOW_UP_WINDOW_DAYS)
+    return follow_up is not None and follow_up <= today + timedelta(days=FOLLOW_UP_WINDOW_DAYS)
 
 
 # --- delivery outcomes ----------------------------------------------------------------------

@@ -1,17 +1,17 @@
 """The rules of the municipality's home-working guidance (R1–R12 in domain.md) as pure functions.
 
-Each rule reads the recorded answers and, when its trigger holds, yields a hit that names
+Each rule reads the typed answers (core/answers.py) and, when its trigger holds, yields a hit that names
 the follow-up actions (``action``: something someone must do) or the information the parties
 must know (``info``). Wording lives in the content files under ``rules.`` and ``actions.``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-Answers = Mapping[str, Mapping[str, Any]]  # step id -> field id -> value
+from core.answers import DialogueAnswers
 
 #: Days a week from home from which the screen-work rules apply (R1).
 SCREEN_WORK_DAYS = 2
@@ -26,79 +26,70 @@ class RuleHit:
     key: str  # key under ``actions.`` in the content files
 
 
-def _get(answers: Answers, step: str, field: str, default: Any = None) -> Any:
-    return answers.get(step, {}).get(field, default)
-
-
-def days_from_home(answers: Answers) -> int:
-    return int(_get(answers, "tasks", "days_per_week", "0") or 0)
-
-
-def _r1_screen_work(a: Answers) -> Iterator[RuleHit]:
-    if days_from_home(a) >= SCREEN_WORK_DAYS:
+def _r1_screen_work(a: DialogueAnswers) -> Iterator[RuleHit]:
+    if a.days_per_week >= SCREEN_WORK_DAYS:
         yield RuleHit("R1", "action", "screen_work_rules")
 
 
-def _r2_laptop(a: Answers) -> Iterator[RuleHit]:
-    if float(_get(a, "technology", "laptop_hours", 0) or 0) > LAPTOP_HOURS_LIMIT:
+def _r2_laptop(a: DialogueAnswers) -> Iterator[RuleHit]:
+    if a.technology and a.technology.laptop_hours > LAPTOP_HOURS_LIMIT:
         yield RuleHit("R2", "action", "separate_keyboard_mouse")
-    if _get(a, "technology", "main_device") == "tablet_phone":
+    if a.technology and a.technology.main_device == "tablet_phone":
         yield RuleHit("R2", "action", "tablet_phone_check")
 
 
-def _r3_systematic(a: Answers) -> Iterator[RuleHit]:
-    if _get(a, "tasks", "systematic") == "yes":
+def _r3_systematic(a: DialogueAnswers) -> Iterator[RuleHit]:
+    if a.tasks and a.tasks.systematic == "yes":
         yield RuleHit("R3", "action", "med_committee")
 
 
-def _r4_who_pays(a: Answers) -> Iterator[RuleHit]:
-    if _get(a, "employee", "initiated_by") == "employee":
+def _r4_who_pays(a: DialogueAnswers) -> Iterator[RuleHit]:
+    if a.employee and a.employee.initiated_by == "employee":
         yield RuleHit("R4", "action", "equipment_employee_wish")
     else:
         yield RuleHit("R4", "action", "equipment_employer_wish")
 
 
-def _r5_employee_contributes(a: Answers) -> Iterator[RuleHit]:
+def _r5_employee_contributes(a: DialogueAnswers) -> Iterator[RuleHit]:
     yield RuleHit("R5", "info", "employee_contributes")
 
 
-def _r6_apv(a: Answers) -> Iterator[RuleHit]:
+def _r6_apv(a: DialogueAnswers) -> Iterator[RuleHit]:
     yield RuleHit("R6", "action", "apv_covers_home")
 
 
-def _r7_room_and_eyes(a: Answers) -> Iterator[RuleHit]:
-    if days_from_home(a) >= SCREEN_WORK_DAYS:
+def _r7_room_and_eyes(a: DialogueAnswers) -> Iterator[RuleHit]:
+    if a.days_per_week >= SCREEN_WORK_DAYS:
         yield RuleHit("R7", "action", "offer_eye_test")
-    if _get(a, "ergonomics", "vary_positions") == "no":
+    if a.ergonomics and a.ergonomics.vary_positions == "no":
         yield RuleHit("R7", "action", "room_for_positions")
 
 
-def _r8_breaks(a: Answers) -> Iterator[RuleHit]:
-    if _get(a, "ergonomics", "breaks_planned") in ("partly", "no"):
+def _r8_breaks(a: DialogueAnswers) -> Iterator[RuleHit]:
+    if a.ergonomics and a.ergonomics.breaks_planned in ("partly", "no"):
         yield RuleHit("R8", "action", "plan_breaks")
 
 
-def _r9_furniture(a: Answers) -> Iterator[RuleHit]:
-    chair = _get(a, "technology", "eq_chair_by")
-    desk = _get(a, "technology", "eq_desk_by")
-    arrange = _get(a, "ergonomics", "can_arrange")
-    if "missing" in (chair, desk) or arrange in ("partly", "no"):
+def _r9_furniture(a: DialogueAnswers) -> Iterator[RuleHit]:
+    tech, ergo = a.technology, a.ergonomics
+    missing = tech is not None and "missing" in (tech.eq_chair_by, tech.eq_desk_by)
+    if missing or (ergo is not None and ergo.can_arrange in ("partly", "no")):
         yield RuleHit("R9", "action", "suitable_furniture")
 
 
-def _r10_rest_period(a: Answers) -> Iterator[RuleHit]:
+def _r10_rest_period(a: DialogueAnswers) -> Iterator[RuleHit]:
     yield RuleHit("R10", "action", "rest_period")
 
 
-def _r11_coverage(a: Answers) -> Iterator[RuleHit]:
+def _r11_coverage(a: DialogueAnswers) -> Iterator[RuleHit]:
     yield RuleHit("R11", "info", "insurance_and_group")
 
 
-def _r12_responsibility(a: Answers) -> Iterator[RuleHit]:
+def _r12_responsibility(a: DialogueAnswers) -> Iterator[RuleHit]:
     yield RuleHit("R12", "info", "responsibility_stands")
 
 
-RULES: tuple[Callable[[Answers], Iterator[RuleHit]], ...] = (
+RULES: tuple[Callable[[DialogueAnswers], Iterator[RuleHit]], ...] = (
     _r1_screen_work,
     _r2_laptop,
     _r3_systematic,
@@ -130,16 +121,16 @@ def _rule_number(hit: RuleHit) -> int:
     return int(hit.rule[1:])
 
 
-def evaluate(answers: Answers, self_check_flags: Iterable[str] = ()) -> list[RuleHit]:
+def evaluate(answers: DialogueAnswers, self_check_flags: Iterable[str] = ()) -> list[RuleHit]:
     """The rules that apply to these answers (and to the employee's self-check flags, by
     key), in rule order, each follow-up once.
 
     No rule applies when there is no home working: zero days a week, or a decision that the
     work is done at the office.
     """
-    if days_from_home(answers) == 0:
+    if answers.days_per_week == 0:
         return []
-    if _get(answers, "outcome", "decision") == "not_approved":
+    if answers.decision == "not_approved":
         return []
     hits = [hit for rule in RULES for hit in rule(answers)]
     hits += [FLAG_ACTIONS[f] for f in self_check_flags if f in FLAG_ACTIONS]

@@ -8,15 +8,17 @@ guidance it comes from and the self-check step (topic) it belongs to; the employ
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from core.fields import SELF_CHECK_STEP_IDS, step_after, step_before
+from core.answers import SelfCheckAnswers
+from core.fields import SELF_CHECK_STEPS
+from core.form import IN_PROGRESS, StepForm, StepSequence
 from core.rules import LAPTOP_HOURS_LIMIT, SCREEN_WORK_DAYS
 
-IN_PROGRESS = "in_progress"
 DONE = "done"
+SEQUENCE = StepSequence(SELF_CHECK_STEPS)
+
+__all__ = ["DONE", "IN_PROGRESS", "Flag", "SelfCheck", "flags"]
 
 
 @dataclass(frozen=True)
@@ -26,62 +28,45 @@ class Flag:
     step: str  # the self-check step it belongs to
 
 
-@dataclass
-class SelfCheck:
-    id: str
+@dataclass(kw_only=True)
+class SelfCheck(StepForm):
+    SEQUENCE = SEQUENCE
+
     employee_id: str
     employee_name: str
-    locale: str
-    state: str = IN_PROGRESS
-    step: str = SELF_CHECK_STEP_IDS[0]
-    version: int = 1
-    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    created_at: str = ""
-    updated_at: str = ""
-
-    @property
-    def is_open(self) -> bool:
-        return self.state == IN_PROGRESS
-
-    def step_number(self) -> int:
-        return SELF_CHECK_STEP_IDS.index(self.step) + 1
-
-    def next_step(self) -> str | None:
-        return step_after(SELF_CHECK_STEP_IDS, self.step)
-
-    def previous_step(self) -> str | None:
-        return step_before(SELF_CHECK_STEP_IDS, self.step)
+    answers: SelfCheckAnswers = field(default_factory=SelfCheckAnswers)
 
 
-def flags(answers: Mapping[str, Mapping[str, Any]]) -> list[Flag]:
-    """The flags the self-check answers raise, in topic order."""
-    work = answers.get("sc_work", {})
-    contact = answers.get("sc_contact", {})
-    eq = answers.get("sc_equipment", {})
-    ergo = answers.get("sc_ergonomics", {})
-    days = int(work.get("sc_days", "0") or 0)
+def flags(answers: SelfCheckAnswers) -> list[Flag]:
+    """The flags the self-check answers raise, in topic order (a step not answered raises
+    none)."""
+    work, contact = answers.sc_work, answers.sc_contact
+    eq, ergo = answers.sc_equipment, answers.sc_ergonomics
+    days = work.sc_days if work else 0
     found: list[Flag] = []
 
     def add(condition: bool, key: str, rule: str, step: str) -> None:
         if condition:
             found.append(Flag(key, rule, step))
 
-    add(contact.get("sc_work_life") == "poor", "work_life", "R8", "sc_contact")
-    add(contact.get("sc_colleagues") == "poor", "colleagues", "R8", "sc_contact")
-    laptop = float(eq.get("sc_laptop_hours", 0) or 0)
-    add(
-        laptop > LAPTOP_HOURS_LIMIT and eq.get("sc_keyboard_mouse") == "no",
-        "keyboard_mouse",
-        "R2",
-        "sc_equipment",
-    )
-    add(days >= SCREEN_WORK_DAYS and eq.get("sc_screen") == "no", "screen", "R1", "sc_equipment")
-    add(eq.get("sc_chair") == "no", "chair", "R9", "sc_equipment")
-    add(eq.get("sc_table") == "no", "table", "R9", "sc_equipment")
-    add(eq.get("sc_lighting") == "no", "lighting", "R1", "sc_equipment")
-    add(eq.get("sc_systems") in ("partly", "no"), "systems", "R6", "sc_equipment")
-    add(ergo.get("sc_positions") == "no", "positions", "R7", "sc_ergonomics")
-    add(ergo.get("sc_breaks") in ("partly", "no"), "breaks", "R8", "sc_ergonomics")
-    add(ergo.get("sc_rest") == "no", "rest", "R10", "sc_ergonomics")
-    add(ergo.get("sc_eye_test") == "yes", "eye_test", "R7", "sc_ergonomics")
+    if contact:
+        add(contact.sc_work_life == "poor", "work_life", "R8", "sc_contact")
+        add(contact.sc_colleagues == "poor", "colleagues", "R8", "sc_contact")
+    if eq:
+        add(
+            eq.sc_laptop_hours > LAPTOP_HOURS_LIMIT and eq.sc_keyboard_mouse == "no",
+            "keyboard_mouse",
+            "R2",
+            "sc_equipment",
+        )
+        add(days >= SCREEN_WORK_DAYS and eq.sc_screen == "no", "screen", "R1", "sc_equipment")
+        add(eq.sc_chair == "no", "chair", "R9", "sc_equipment")
+        add(eq.sc_table == "no", "table", "R9", "sc_equipment")
+        add(eq.sc_lighting == "no", "lighting", "R1", "sc_equipment")
+        add(eq.sc_systems in ("partly", "no"), "systems", "R6", "sc_equipment")
+    if ergo:
+        add(ergo.sc_positions == "no", "positions", "R7", "sc_ergonomics")
+        add(ergo.sc_breaks in ("partly", "no"), "breaks", "R8", "sc_ergonomics")
+        add(ergo.sc_rest == "no", "rest", "R10", "sc_ergonomics")
+        add(ergo.sc_eye_test == "yes", "eye_test", "R7", "sc_ergonomics")
     return found

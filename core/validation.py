@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from core.answers import DialogueAnswers, FormAnswers
 from core.fields import Field, Step
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(:[0-5]\d)?$")
@@ -139,7 +140,7 @@ def is_entra_id(value: str) -> bool:
 
 
 def _cross_checks(
-    step: Step, values: dict[str, Any], today: date, answers: Mapping[str, Mapping[str, Any]]
+    step: Step, values: dict[str, Any], today: date, answers: FormAnswers | None
 ) -> list[FieldError]:
     """Checks that involve more than one field, or another step's answers. Fields that no
     longer apply (fixed days with flexible days, conditions without that decision) are
@@ -163,8 +164,9 @@ def _cross_checks(
             errors.append(FieldError("conditions", "conditions_needed"))
         if decision != "approved_with_conditions":
             values.pop("conditions", None)
-        days = answers.get("tasks", {}).get("days_per_week")
-        if decision in ("approved", "approved_with_conditions") and days == "0":
+        tasks = answers.tasks if isinstance(answers, DialogueAnswers) else None
+        no_days = tasks is not None and tasks.days_per_week == 0
+        if decision in ("approved", "approved_with_conditions") and no_days:
             errors.append(FieldError("decision", "no_days"))
         due = values.get("follow_up_date")
         if due:
@@ -178,7 +180,7 @@ def validate_step(
     step: Step,
     submitted: Mapping[str, Any],
     today: date,
-    answers: Mapping[str, Mapping[str, Any]] | None = None,
+    answers: FormAnswers | None = None,
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """Parse the inputs of ``step`` from a submit; unknown keys are ignored. ``answers`` are
     the dialogue's other steps, for the checks across steps.
@@ -200,5 +202,5 @@ def validate_step(
         if value is not None:
             values[f.id] = value
     if not errors:
-        errors = _cross_checks(step, values, today, answers or {})
+        errors = _cross_checks(step, values, today, answers)
     return values, errors

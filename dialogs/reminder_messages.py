@@ -11,9 +11,9 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from cards.reminder_screens import ReminderScreens
 from core.reminders import DIGEST, NUDGE, PULSE
 from core.texts import texts_for
-from dialogs.reminder_screens import ReminderScreens
 from reminders.delivery import Recipient
 from reminders.planner import Planner
 from store.reminders import LedgerRow

@@ -37,8 +37,9 @@ def _day(timestamp: str) -> date:
 
 def active_agreement(d: Dialogue) -> bool:
     """Confirmed, and home working was not refused."""
-    decision = d.answers.get("outcome", {}).get("decision")
-    return d.state == CONFIRMED and d.employee_id is not None and decision != "not_approved"
+    return (
+        d.state == CONFIRMED and d.employee_id is not None and d.answers.decision != "not_approved"
+    )
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,7 @@ class Planner:
             follow_ups=[
                 d
                 for d in mine
-                if d.state == CONFIRMED
-                and follow_up_due(d.answers.get("outcome", {}).get("follow_up_date"), today)
+                if d.state == CONFIRMED and follow_up_due(d.answers.follow_up_date, today)
             ],
             disputed=[d for d in mine if d.state == DISPUTED],
         )

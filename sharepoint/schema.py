@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from core.answers import AgreementRecord
 from core.texts import texts_for
 
 KEY = "AgreementKey"
@@ -121,32 +122,31 @@ def _iso_time(moment: str | None) -> str | None:
     return datetime.fromisoformat(moment).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def fields(record: dict[str, Any], summary_url: str) -> dict[str, Any]:
+def fields(record: AgreementRecord, summary_url: str) -> dict[str, Any]:
     """One agreement version as list item fields, in Danish for HR."""
     t = texts_for("da-DK")
-    state = record["state"]
-    decision, initiated = record.get("decision"), record.get("initiated_by")
-    rules = record.get("rules") or []
-    actions = [a for a in record.get("actions", []) if a.get("kind") == "action"]
-    employee = record["employee"]["name"] or t("fields.employee.picked")
+    state, decision, initiated = record.state, record.decision, record.initiated_by
+    actions = [a for a in record.actions if a.kind == "action"]
+    employee = record.employee.name or t("fields.employee.picked")
+    follow_up = record.follow_up_date.isoformat() if record.follow_up_date else None
     return {
-        "Title": t("sharepoint.item_title", employee=employee, version=record["version"]),
-        KEY: f"{record['dialogue_id']}:{record['version']}",
-        "DialogueId": record["dialogue_id"],
-        "AgreementVersion": record["version"],
-        "EmployeeName": record["employee"]["name"],
-        "EmployeeId": record["employee"]["id"],
-        "ManagerName": record["manager"]["name"],
-        "ManagerId": record["manager"]["id"],
-        "Unit": record.get("unit"),
+        "Title": t("sharepoint.item_title", employee=employee, version=record.version),
+        KEY: f"{record.dialogue_id}:{record.version}",
+        "DialogueId": record.dialogue_id,
+        "AgreementVersion": record.version,
+        "EmployeeName": record.employee.name,
+        "EmployeeId": record.employee.id,
+        "ManagerName": record.manager.name,
+        "ManagerId": record.manager.id,
+        "Unit": record.unit,
         "InitiatedBy": t(f"fields.initiated_by.choices.{initiated}") if initiated else None,
-        "DaysPerWeek": record.get("days_per_week"),
+        "DaysPerWeek": record.days_per_week,
         "Decision": t(f"fields.decision.choices.{decision}") if decision else None,
         "AgreementState": t(f"states.{state}"),
-        "RulesTriggered": "\n".join(t(f"rules.{r}") for r in rules),
-        "FollowUpActions": "\n".join(t(f"actions.{a['key']}") for a in actions),
-        "FollowUpDate": _iso_date(record.get("follow_up_date")),
-        "ConcludedAt": _iso_time(record.get("concluded_at")),
-        "ConfirmedAt": _iso_time(record.get("answered_at")) if state == "confirmed" else None,
+        "RulesTriggered": "\n".join(t(f"rules.{r}") for r in record.rules),
+        "FollowUpActions": "\n".join(t(f"actions.{a.key}") for a in actions),
+        "FollowUpDate": _iso_date(follow_up),
+        "ConcludedAt": _iso_time(record.concluded_at),
+        "ConfirmedAt": _iso_time(record.answered_at) if state == "confirmed" else None,
         "SummaryUrl": summary_url,
     }

@@ -8,10 +8,10 @@ value is escaped by Jinja2's autoescape; every text comes from content/da-DK.tom
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from core.answers import AgreementRecord
 from core.texts import texts_for
 
 _ENV = Environment(
@@ -29,45 +29,43 @@ def _day(value: str | None, missing: str) -> str:
     return f"{d}-{m}-{y}"
 
 
-def render(record: dict[str, Any]) -> str:
+def render(record: AgreementRecord) -> str:
     t = texts_for("da-DK")
     missing = t("common.not_answered")
-    state, decision, initiated = record["state"], record.get("decision"), record.get("initiated_by")
+    state, decision, initiated = record.state, record.decision, record.initiated_by
+    follow_up = record.follow_up_date.isoformat() if record.follow_up_date else None
     facts = [
-        (t("agreement.employee"), record["employee"]["name"] or t("fields.employee.picked")),
-        (t("agreement.manager"), record["manager"]["name"]),
-        (t("agreement.unit"), record.get("unit") or missing),
+        (t("agreement.employee"), record.employee.name or t("fields.employee.picked")),
+        (t("agreement.manager"), record.manager.name or missing),
+        (t("agreement.unit"), record.unit or missing),
         (
             t("sharepoint.columns.initiated_by"),
             t(f"fields.initiated_by.choices.{initiated}") if initiated else missing,
         ),
-        (t("sharepoint.columns.days_per_week"), str(record.get("days_per_week", missing))),
+        (t("sharepoint.columns.days_per_week"), str(record.days_per_week)),
         (
             t("agreement.decision"),
             t(f"fields.decision.choices.{decision}") if decision else missing,
         ),
-        (t("agreement.follow_up"), _day(record.get("follow_up_date"), missing)),
-        (t("sharepoint.columns.concluded_at"), _day(record.get("concluded_at"), missing)),
-        (t("agreement.version"), str(record["version"])),
+        (t("agreement.follow_up"), _day(follow_up, missing)),
+        (t("sharepoint.columns.concluded_at"), _day(record.concluded_at, missing)),
+        (t("agreement.version"), str(record.version)),
         (t("agreement.state"), t(f"states.{state}")),
     ]
     if state == "confirmed":
-        facts.append(
-            (t("sharepoint.columns.confirmed_at"), _day(record.get("answered_at"), missing))
-        )
-    hits = record.get("actions", [])
+        facts.append((t("sharepoint.columns.confirmed_at"), _day(record.answered_at, missing)))
     return _ENV.get_template("summary.html.j2").render(
-        title=t("summary.title", version=record["version"]),
+        title=t("summary.title", version=record.version),
         lead=t("summary.lead"),
         facts=[{"title": k, "value": v} for k, v in facts],
         rules_title=t("summary.rules"),
-        rules=[t(f"rules.{r}") for r in record.get("rules", [])],
+        rules=[t(f"rules.{r}") for r in record.rules],
         actions_title=t("summary.actions"),
         actions=[
-            {"rule": t(f"rules.{h['rule']}"), "text": t(f"actions.{h['key']}")}
-            for h in hits
-            if h.get("kind") == "action"
+            {"rule": t(f"rules.{h.rule}"), "text": t(f"actions.{h.key}")}
+            for h in record.actions
+            if h.kind == "action"
         ],
         none=t("summary.none"),
-        footer=t("summary.footer", dialogue_id=record["dialogue_id"], version=record["version"]),
+        footer=t("summary.footer", dialogue_id=record.dialogue_id, version=record.version),
     )

@@ -9,10 +9,10 @@ dialogue's state and its newest agreement never disagree.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import aiosqlite
 
+from core.answers import AgreementRecord, DialogueAnswers
 from core.dialogue import AWAITING_EMPLOYEE, Dialogue
 from store import outbox
 from store.database import Database, utc_now
@@ -34,7 +34,7 @@ def _dialogue(row: aiosqlite.Row) -> Dialogue:
         step=row["step"],
         version=row["version"],
         editing=bool(row["editing"]),
-        answers=json.loads(row["answers"]),
+        answers=DialogueAnswers.model_validate_json(row["answers"]),
         locale=row["locale"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
@@ -62,7 +62,7 @@ class DialogueStore:
                     dialogue.step,
                     dialogue.version,
                     int(dialogue.editing),
-                    json.dumps(dialogue.answers),
+                    json.dumps(dialogue.answers.to_json()),
                     dialogue.locale,
                     now,
                     now,
@@ -107,7 +107,7 @@ class DialogueStore:
                 dialogue.step,
                 dialogue.version,
                 int(dialogue.editing),
-                json.dumps(dialogue.answers),
+                json.dumps(dialogue.answers.to_json()),
                 dialogue.updated_at,
                 dialogue.agreement_version,
                 dialogue.id,
@@ -123,10 +123,10 @@ class DialogueStore:
             return await self._update(conn, dialogue, expected_version)
 
     async def conclude(
-        self, dialogue: Dialogue, expected_version: int, record: dict[str, Any]
+        self, dialogue: Dialogue, expected_version: int, record: AgreementRecord
     ) -> bool:
         """Send the dialogue to the employee and store its new agreement version, both or
-        neither. ``record["version"]`` must be ``dialogue.agreement_version``."""
+        neither. ``record.version`` must be ``dialogue.agreement_version``."""
         dialogue.updated_at = utc_now()
         dialogue.state = AWAITING_EMPLOYEE
         async with self.db.transaction() as conn:
@@ -138,23 +138,23 @@ class DialogueStore:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     dialogue.id,
-                    record["version"],
-                    record["state"],
+                    record.version,
+                    record.state,
                     dialogue.manager_id,
                     dialogue.employee_id,
                     dialogue.employee_name,
-                    record["decision"],
-                    record["follow_up_date"],
-                    json.dumps(record),
+                    record.decision,
+                    record.follow_up_date.isoformat() if record.follow_up_date else None,
+                    json.dumps(record.to_json()),
                     dialogue.updated_at,
                 ),
             )
-            await outbox.enqueue(conn, dialogue.id, record["version"])
+            await outbox.enqueue(conn, dialogue.id, record.version)
         return True
 
     async def answer(
         self, dialogue: Dialogue, expected_version: int, state: str, comment: str | None
-    ) -> dict[str, Any] | None:
+    ) -> AgreementRecord | None:
         """The employee's answer to the newest agreement version (confirmed or disputed).
 
         Returns the updated agreement record, or None when the dialogue changed meanwhile.
@@ -170,12 +170,13 @@ class DialogueStore:
                 "SELECT record FROM agreements WHERE dialogue_id = ? AND version = ?", key
             )
             row = await cursor.fetchone()
-            record = json.loads(row["record"])
-            record.update(state=state, employee_comment=comment, answered_at=now)
+            record = AgreementRecord.model_validate_json(row["record"]).model_copy(
+                update={"state": state, "employee_comment": comment, "answered_at": now}
+            )
             await conn.execute(
                 "UPDATE agreements SET state = ?, employee_comment = ?, answered_at = ?,"
                 " record = ? WHERE dialogue_id = ? AND version = ?",
-                (state, comment, now, json.dumps(record), *key),
+                (state, comment, now, json.dumps(record.to_json()), *key),
             )
             await outbox.enqueue(conn, *key)
         return record
@@ -225,16 +226,24 @@ class DialogueStore:
                 (name, employee_id),
             )
 
-    async def agreements_for_manager(self, manager_id: str) -> list[dict[str, Any]]:
+    async def agreements_for_manager(self, manager_id: str) -> list[AgreementRecord]:
         rows = await self.db.fetchall(
             "SELECT record FROM agreements WHERE manager_id = ? ORDER BY created_at DESC, dialogue_id",
             (manager_id,),
         )
-        return [json.loads(r["record"]) for r in rows]
+        return [AgreementRecord.model_validate_json(r["record"]) for r in rows]
 
-    async def agreement(self, dialogue_id: str, version: int) -> dict[str, Any] | None:
+    async def agreement(self, dialogue_id: str, version: int) -> AgreementRecord | None:
         row = await self.db.fetchone(
             "SELECT record FROM agreements WHERE dialogue_id = ? AND version = ?",
             (dialogue_id, version),
         )
-        return json.loads(row["record"]) if row else None
+        return AgreementRecord.model_validate_json(row["record"]) if row else None
+
+    async def newest_agreements(self) -> list[AgreementRecord]:
+        """The newest version of every agreement, newest first (HR's list and export)."""
+        rows = await self.db.fetchall(
+            "SELECT a.record FROM agreements a JOIN dialogues d ON d.id = a.dialogue_id"
+            " WHERE a.version = d.agreement_version ORDER BY a.created_at DESC"
+        )
+        return [AgreementRecord.model_validate_json(r["record"]) for r in rows]

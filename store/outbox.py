@@ -10,7 +10,6 @@ sent, so a change made while a send is under way is sent again.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 
 import aiosqlite
 
+from core.answers import AgreementRecord
 from store.database import Database, utc_now
 
 #: Where the outbox is kept in SQL, for the admin listing.
@@ -48,7 +48,7 @@ class Entry:
     etag: str | None
     attempts: int
     last_error: str | None
-    record: dict[str, Any]
+    record: AgreementRecord
 
     @property
     def key(self) -> str:
@@ -74,7 +74,7 @@ def _entry(row: aiosqlite.Row) -> Entry:
         etag=row["etag"],
         attempts=row["attempts"],
         last_error=row["last_error"],
-        record=json.loads(row["record"]),
+        record=AgreementRecord.model_validate_json(row["record"]),
     )
 
 

@@ -6,6 +6,7 @@ import json
 
 import aiosqlite
 
+from core.answers import SelfCheckAnswers
 from core.self_check import DONE, IN_PROGRESS, SelfCheck
 from store.database import Database, utc_now
 
@@ -22,7 +23,7 @@ def _self_check(row: aiosqlite.Row) -> SelfCheck:
         state=row["state"],
         step=row["step"],
         version=row["version"],
-        answers=json.loads(row["answers"]),
+        answers=SelfCheckAnswers.model_validate_json(row["answers"]),
         locale=row["locale"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
@@ -45,7 +46,7 @@ class SelfCheckStore:
                     check.state,
                     check.step,
                     check.version,
-                    json.dumps(check.answers),
+                    json.dumps(check.answers.to_json()),
                     check.locale,
                     check.created_at,
                     check.updated_at,
@@ -83,7 +84,7 @@ class SelfCheckStore:
                     check.state,
                     check.step,
                     check.version,
-                    json.dumps(check.answers),
+                    json.dumps(check.answers.to_json()),
                     check.updated_at,
                     check.id,
                     expected_version,

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from core.answers import DialogueAnswers
+from core.fields import FORM_STEPS
+from core.validation import validate_step
+
 FOLLOW_UP = (date.today() + timedelta(days=90)).isoformat()
 
 STEP_ANSWERS: dict[str, dict[str, str]] = {
@@ -83,3 +87,15 @@ SELF_CHECK_ANSWERS: dict[str, dict[str, str]] = {
         "sc_eye_test": "yes",
     },
 }
+
+
+def typed_answers(changes: dict[str, dict[str, str]] | None = None) -> DialogueAnswers:
+    """The complete dialogue above with some card values changed, read as the bot reads a
+    submit: each step checked (core/validation.py) and stored as its typed model."""
+    answers = DialogueAnswers()
+    for step in FORM_STEPS:
+        submitted = {**STEP_ANSWERS[step.id], **(changes or {}).get(step.id, {})}
+        values, errors = validate_step(step, submitted, date.today(), answers)
+        assert errors == [], errors
+        answers.put(step.id, values)
+    return answers

@@ -7,17 +7,17 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from cards.reminder_screens import ReminderScreens
 from cards.renderer import CardRenderer
+from cards.screens import HR_LINES, MY_DATA_KINDS, STATUS_LINES, Screens, StatusData
 from core.agreement import build_record
-from core.dialogue import AWAITING_EMPLOYEE, DISPUTED, Dialogue
+from core.answers import SelfCheckAnswers
+from core.dialogue import AWAITING_EMPLOYEE, CONFIRMED, DISPUTED, IN_PROGRESS, Dialogue
 from core.fields import FORM_STEPS, SELF_CHECK_STEPS, STEP_IDS, STEPS_BY_ID
 from core.reminders import PULSE_TOPICS, Digest
 from core.self_check import DONE, SelfCheck
 from core.texts import LOCALES, Texts, texts_for
 from core.validation import validate_step
-from dialogs.reminder_screens import ReminderScreens
-from dialogs.router import STATUS_LINES
-from dialogs.screens import Screens
 from reminders.planner import NudgeItem
 from tests.answers import SELF_CHECK_ANSWERS, STEP_ANSWERS
 
@@ -27,7 +27,8 @@ def answered_dialogue(locale: str, upto: str) -> Dialogue:
     for step in FORM_STEPS:
         if step.id == upto:
             break
-        d.answers[step.id], _ = validate_step(step, STEP_ANSWERS[step.id], date.today())
+        values, _ = validate_step(step, STEP_ANSWERS[step.id], date.today())
+        d.answers.put(step.id, values)
     d.employee_name = "Mette Sørensen"
     d.step = upto
     return d
@@ -37,9 +38,11 @@ def long_text_dialogue(locale: str) -> Dialogue:
     """Every text answer at its maximum length: the largest review card there can be."""
     d = answered_dialogue(locale, "review")
     for step in FORM_STEPS:
+        values = d.answers.values(step.id)
         for f in step.fields:
             if f.kind in ("text", "person") and f.max_len:
-                d.answers[step.id][f.id] = "Æ" * f.max_len
+                values[f.id] = "Æ" * f.max_len
+        d.answers.put(step.id, values)
     return d
 
 
@@ -48,7 +51,8 @@ def done_self_check(locale: str) -> SelfCheck:
         id="s" * 32, employee_id="e", employee_name="Mette Sørensen", locale=locale, state=DONE
     )
     for step in SELF_CHECK_STEPS:
-        check.answers[step.id], _ = validate_step(step, SELF_CHECK_ANSWERS[step.id], date.today())
+        values, _ = validate_step(step, SELF_CHECK_ANSWERS[step.id], date.today())
+        check.answers.put(step.id, values)
     check.step = SELF_CHECK_STEPS[-1].id
     return check
 
@@ -84,7 +88,7 @@ def all_cards() -> Iterator[tuple[str, dict[str, Any]]]:
                 f"agreement confirm {tag}",
                 screens.agreement(record, t, check, confirm=envelope, intro="x"),
             )
-            disputed = {**record, "state": DISPUTED, "employee_comment": "Æ" * 1000}
+            disputed = record.model_copy(update={"state": DISPUTED, "employee_comment": "Æ" * 1000})
             yield f"agreement disputed {tag}", screens.agreement(disputed, t)
             yield f"dispute {tag}", screens.dispute(big, "Æ" * 1000, t)
             yield f"invitation {tag}", screens.invitation(big, t)
@@ -96,20 +100,32 @@ def all_cards() -> Iterator[tuple[str, dict[str, Any]]]:
                 yield f"{step.id} errors {tag}", screens.self_check_step(open_check, t, {}, errors)
             yield f"self_check_result {tag}", screens.self_check_result(check, t)
             fine = done_self_check(locale)
-            fine.answers = {}
+            fine.answers = SelfCheckAnswers()
             yield f"self_check_result fine {tag}", screens.self_check_result(fine, t)
             no_home = answered_dialogue(locale, "review")
-            no_home.answers["outcome"]["decision"] = "not_approved"
+            no_home.answers.put(
+                "outcome", {**no_home.answers.values("outcome"), "decision": "not_approved"}
+            )
             yield f"review no rules {tag}", screens.review(no_home, t)
             yield f"answered plain {tag}", screens.answered("Titel", "Note")
-            yield f"status empty {tag}", screens.status(t, [], [])
-            # The router shows at most STATUS_LINES lines a group, plus one "and N more".
-            section = {
-                "title": "T",
-                "facts": [{"title": "Æ" * 200, "value": "Ø" * 200}] * (STATUS_LINES + 1),
-            }
-            buttons = [{"title": "B", "data": {"verb": "show_agreement", "dialogue_id": "d"}}] * 5
-            yield f"status full {tag}", screens.status(t, [section] * 5, buttons)
+            empty = StatusData([], [], None, False, None)
+            yield f"status empty {tag}", screens.status_card(t, empty)
+            # At most STATUS_LINES lines a group, plus one "and N more", and five buttons.
+            many = []
+            for i, state in enumerate(
+                [IN_PROGRESS, DISPUTED, AWAITING_EMPLOYEE, CONFIRMED] * (STATUS_LINES + 1)
+            ):
+                d = long_text_dialogue(locale)
+                d.id, d.state, d.agreement_version = f"{i:032d}", state, 1
+                d.employee_name = "Æ" * 200
+                many.append(d)
+            saved = {d.id: i % 2 == 0 for i, d in enumerate(many)}
+            full = StatusData(many, many, saved, True, None)
+            yield f"status full {tag}", screens.status_card(t, full)
+            if not picker:
+                yield f"my data {tag}", screens.my_data(t, dict.fromkeys(MY_DATA_KINDS, 3))
+                hr_records = [record] * (HR_LINES + 1)
+                yield f"hr list {tag}", screens.hr_list(t, hr_records)
             yield from reminder_cards(ReminderScreens(renderer), t, big, tag)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from core.answers import DialogueAnswers
 from core.dialogue import CONFIRMED, Dialogue
 from store.conversations import ConversationStore
 from store.database import Database
@@ -45,7 +46,9 @@ async def seed(db_path: Path, service_url: str, employees: int, per_manager: int
                     state=CONFIRMED,
                     employee_id=employee_id,
                     employee_name=f"Medarbejder {n}",
-                    answers={"outcome": {"decision": "approved", "follow_up_date": "2099-01-01"}},
+                    answers=DialogueAnswers.model_validate(
+                        {"outcome": {"decision": "approved", "follow_up_date": "2099-01-01"}}
+                    ),
                     agreement_version=1,
                 )
             )

@@ -3,29 +3,31 @@ outbox in the same transaction), for the SharePoint tests and the benchmark."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from core.agreement import build_record
+from core.answers import AgreementRecord, DialogueAnswers
 from core.dialogue import AWAITING_EMPLOYEE, CONFIRMED, DISPUTED, Dialogue
 from sharepoint import schema
 from store.database import Database, utc_now
 from store.dialogues import DialogueStore
+from tests.answers import typed_answers
 
 UNITS = ("Teknik og Miljø", "Børn & Unge", "Sundhed", "HR's stab")
 
 
-def answers(n: int) -> dict:
-    return {
-        "employee": {
-            "unit": UNITS[n % len(UNITS)],
-            "initiated_by": ("employee", "employer")[n % 2],
-        },
-        "tasks": {"days_per_week": str(1 + n % 3), "systematic": "no"},
-        "technology": {"main_device": "laptop", "laptop_hours": float(n % 5)},
-        "ergonomics": {"can_arrange": "yes", "vary_positions": "yes", "breaks_planned": "yes"},
-        "outcome": {"decision": "approved", "follow_up_date": f"2027-0{1 + n % 9}-15"},
-    }
+def answers(n: int) -> DialogueAnswers:
+    return typed_answers(
+        {
+            "employee": {
+                "unit": UNITS[n % len(UNITS)],
+                "initiated_by": ("employee", "employer")[n % 2],
+            },
+            "tasks": {"days_per_week": str(1 + n % 3), "day_pattern": "flexible"},
+            "technology": {"main_device": "laptop", "laptop_hours": str(n % 5)},
+            "outcome": {"decision": "approved", "follow_up_date": f"2027-0{1 + n % 9}-15"},
+        }
+    )
 
 
 async def conclude(store: DialogueStore, n: int, prefix: str = "d") -> Dialogue:
@@ -98,9 +100,9 @@ async def expected_items(db: Database, server: Any) -> dict[str, dict]:
     rows = await db.fetchall("SELECT record FROM agreements")
     found = {}
     for row in rows:
-        record = json.loads(row["record"])
-        name = schema.document_name(record["dialogue_id"], record["version"])
-        found[f"{record['dialogue_id']}:{record['version']}"] = schema.fields(
+        record = AgreementRecord.model_validate_json(row["record"])
+        name = schema.document_name(record.dialogue_id, record.version)
+        found[f"{record.dialogue_id}:{record.version}"] = schema.fields(
             record, f"{folder['webUrl']}/{name}"
         )
     return found
@@ -125,7 +127,7 @@ async def expected_documents(db: Database) -> dict[str, bytes]:
     rows = await db.fetchall("SELECT record FROM agreements")
     found = {}
     for row in rows:
-        record = json.loads(row["record"])
-        name = schema.document_name(record["dialogue_id"], record["version"])
+        record = AgreementRecord.model_validate_json(row["record"])
+        name = schema.document_name(record.dialogue_id, record.version)
         found[name] = summary.render(record).encode("utf-8")
     return found

@@ -43,8 +43,6 @@ from hypothesis import strategies as st
 
 from core.fields import SELF_CHECK_BY_ID, SELF_CHECK_STEP_IDS, STEP_IDS, STEPS_BY_ID
 from core.texts import texts_for
-from dialogs.employee_side import EMPLOYEE_VERBS
-from dialogs.manager_dialogue import DIALOGUE_VERBS
 from tests.answers import FOLLOW_UP, SELF_CHECK_ANSWERS, STEP_ANSWERS
 from tests.conftest import EMPLOYEE, MANAGER, OTHER
 from tests.connector import LocalConnector
@@ -71,6 +69,17 @@ STACK_TRACE = ("Traceback", 'File "')
 #: A refusal: the notices all say "nothing changed"; a card with errors is the re-prompt.
 REFUSALS = ("Intet er ændret", DA("errors.intro"), DA("confirm.comment_error"))
 
+#: The card verbs of the route table (dialogs/routes.py) that act on a dialogue or self-check.
+DIALOGUE_VERBS = ("next", "back", "later", "cancel", "edit", "conclude", "revise")
+EMPLOYEE_VERBS = (
+    "sc_start",
+    "sc_next",
+    "sc_back",
+    "sc_later",
+    "confirm",
+    "dispute",
+    "show_agreement",
+)
 PLAIN_VERBS = ("start", "help", "continue", "my_data", "my_data_export", "hr_export")
 ALL_VERBS = tuple(DIALOGUE_VERBS) + tuple(EMPLOYEE_VERBS) + PLAIN_VERBS
 COMMANDS = (

@@ -9,7 +9,7 @@ import pytest
 from core.fields import FORM_STEPS, STEP_IDS
 from core.rules import RULES
 from core.texts import CONTENT_DIR, LOCALES, flatten, pick_locale, texts_for
-from tests.test_rules import BASE
+from tests.answers import typed_answers
 
 
 def entries(locale: str) -> dict[str, str]:
@@ -40,7 +40,8 @@ def test_every_field_step_choice_and_rule_has_text(locale):
                 assert t(f"{f.choices_text_key}.{c}")
     for n in range(1, 13):
         assert t(f"rules.R{n}")
-    hits = [h for rule in RULES for h in rule({**BASE, "tasks": {"days_per_week": "3"}})]
+    answers = typed_answers({"technology": {"main_device": "tablet_phone"}})
+    hits = [h for rule in RULES for h in rule(answers)]
     for h in hits:
         assert t(f"actions.{h.key}")
 

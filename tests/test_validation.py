@@ -8,7 +8,7 @@ import pytest
 
 from core.fields import STEPS_BY_ID
 from core.validation import validate_step
-from tests.answers import STEP_ANSWERS
+from tests.answers import STEP_ANSWERS, typed_answers
 
 TODAY = date.today()
 
@@ -122,15 +122,16 @@ def test_answers_that_no_longer_apply_are_dropped():
 
 def test_approval_needs_days_from_home():
     outcome = {**STEP_ANSWERS["outcome"], "decision": "approved"}
-    _, errors = validate_step(
-        STEPS_BY_ID["outcome"], outcome, TODAY, {"tasks": {"days_per_week": "0"}}
+    no_days = typed_answers(
+        {
+            "tasks": {"days_per_week": "0", "day_pattern": "flexible"},
+            "outcome": {"decision": "not_approved"},
+        }
     )
+    _, errors = validate_step(STEPS_BY_ID["outcome"], outcome, TODAY, no_days)
     assert [(e.field, e.error) for e in errors] == [("decision", "no_days")]
     office = {**outcome, "decision": "not_approved"}
-    assert (
-        validate_step(STEPS_BY_ID["outcome"], office, TODAY, {"tasks": {"days_per_week": "0"}})[1]
-        == []
-    )
+    assert validate_step(STEPS_BY_ID["outcome"], office, TODAY, no_days)[1] == []
 
 
 @pytest.mark.parametrize("text", ["a\x00b", "bell\x07", "esc\x1b[31m"])

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from cards.renderer import CardRenderer
+from cards.screens import employee_display
 from core.reminders import DIGEST, NUDGE, PULSE, PULSE_CHOICES, PULSE_TOPICS, Digest
 from core.texts import Texts
-from dialogs.screens import employee_display
 
 #: The most lines a digest section shows, plus one "and N more".
 DIGEST_LINES = 15
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
 
 
 def _stop(kind: str) -> dict[str, Any]:
@@ -72,7 +77,7 @@ class ReminderScreens:
                     t(
                         "digest.follow_up_line",
                         employee=employee_display(d, t),
-                        date=d.answers.get("outcome", {}).get("follow_up_date", ""),
+                        date=_iso(d.answers.follow_up_date),
                     )
                     for d in digest.follow_ups
                 ],

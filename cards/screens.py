@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from cards import view
 from cards.renderer import CardRenderer
-from core.dialogue import Dialogue
+from core.agreement import recorded_hits
+from core.answers import AgreementRecord, FormAnswers
+from core.dialogue import AWAITING_EMPLOYEE, CONFIRMED, DISPUTED, IN_PROGRESS, Dialogue
 from core.fields import (
     EQUIPMENT_ITEMS,
     REVIEW,
     SELF_CHECK_BY_ID,
     SELF_CHECK_FOR_TOPIC,
-    SELF_CHECK_STEP_IDS,
     STEPS_BY_ID,
     Step,
 )
@@ -53,6 +56,27 @@ BUTTONS = (
     "continue",
 )
 COMMENT_MAX = 1000
+HR_LINES = 30
+#: What `mine data` counts, in this order (the keys of the export).
+MY_DATA_KINDS = (
+    "dialogues_as_manager",
+    "dialogues_about_me",
+    "agreements",
+    "self_checks",
+    "conversations",
+    "pulse_answers",
+    "reminders_sent",
+)
+#: The order a manager's dialogues are grouped in on the status card.
+MANAGER_GROUPS = (IN_PROGRESS, DISPUTED, AWAITING_EMPLOYEE, CONFIRMED)
+#: The newest lines shown per group; the card stays small for a manager of many.
+STATUS_LINES = 15
+#: Buttons on the status card (one per open dialogue, one per agreement to confirm).
+STATUS_BUTTONS = 5
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _buttons(t: Texts) -> dict[str, str]:
@@ -61,11 +85,6 @@ def _buttons(t: Texts) -> dict[str, str]:
 
 def flag_keys(check: SelfCheck | None) -> list[str]:
     return [f.key for f in flags(check.answers)] if check else []
-
-
-def recorded_hits(record: dict[str, Any]) -> list[RuleHit]:
-    """The rules as the agreement recorded them when it was concluded."""
-    return [RuleHit(a["rule"], a["kind"], a["key"]) for a in record["actions"]]
 
 
 def employee_display(dialogue: Dialogue, t: Texts) -> str:
@@ -159,7 +178,7 @@ class Screens:
             f"step_{step.id}",
             step,
             t,
-            dialogue.answers.get(step.id, {}) if values is None else values,
+            dialogue.answers.values(step.id) if values is None else values,
             errors,
             view.progress(dialogue, t),
             {
@@ -211,18 +230,16 @@ class Screens:
     ) -> dict[str, Any]:
         return self.renderer.render("answered", title=title, note=note, answers=answers or [])
 
-    def answered_step(
-        self, answers: dict[str, dict[str, Any]], step: Step, t: Texts
-    ) -> dict[str, Any]:
+    def answered_step(self, answers: FormAnswers, step: Step, t: Texts) -> dict[str, Any]:
         return self.answered(
             t(f"steps.{step.id}.title"),
             t("common.answered"),
-            view.facts(step, answers.get(step.id, {}), t),
+            view.facts(step, answers.values(step.id), t),
         )
 
     def agreement(
         self,
-        record: dict[str, Any],
+        record: AgreementRecord,
         t: Texts,
         self_check: SelfCheck | None = None,
         *,
@@ -235,29 +252,29 @@ class Screens:
         header = [
             {
                 "title": t("agreement.employee"),
-                "value": record["employee"]["name"] or t("fields.employee.picked"),
+                "value": record.employee.name or t("fields.employee.picked"),
             },
-            {"title": t("agreement.manager"), "value": record["manager"]["name"]},
-            {"title": t("agreement.unit"), "value": record["unit"] or t("common.not_answered")},
+            {"title": t("agreement.manager"), "value": record.manager.name or ""},
+            {"title": t("agreement.unit"), "value": record.unit or t("common.not_answered")},
             {
                 "title": t("agreement.decision"),
-                "value": view.display(outcome.field("decision"), record["decision"], t),
+                "value": view.display(outcome.field("decision"), record.decision, t),
             },
             {
                 "title": t("agreement.follow_up"),
-                "value": view.display(outcome.field("follow_up_date"), record["follow_up_date"], t),
+                "value": view.display(
+                    outcome.field("follow_up_date"), _iso(record.follow_up_date), t
+                ),
             },
             {
                 "title": t("agreement.date"),
-                "value": view.display(
-                    outcome.field("follow_up_date"), record["concluded_at"][:10], t
-                ),
+                "value": view.display(outcome.field("follow_up_date"), record.concluded_at[:10], t),
             },
-            {"title": t("agreement.version"), "value": str(record["version"])},
-            {"title": t("agreement.state"), "value": t(f"states.{record['state']}")},
+            {"title": t("agreement.version"), "value": str(record.version)},
+            {"title": t("agreement.state"), "value": t(f"states.{record.state}")},
         ]
-        if record.get("employee_comment"):
-            header.append({"title": t("agreement.comment"), "value": record["employee_comment"]})
+        if record.employee_comment:
+            header.append({"title": t("agreement.comment"), "value": record.employee_comment})
         buttons = None
         if confirm is not None:
             buttons = {
@@ -275,7 +292,7 @@ class Screens:
             title=t("agreement.title"),
             intro=intro,
             header=header,
-            sections=view.sections(record["answers"], t),
+            sections=view.sections(record.answers, t),
             self_check=view.self_check_view(self_check, t) if self_check else None,
             stored_note=t(self.storage_note),
             confirm=buttons,
@@ -314,9 +331,9 @@ class Screens:
             step.id,
             step,
             t,
-            check.answers.get(step.id, {}) if values is None else values,
+            check.answers.values(step.id) if values is None else values,
             errors,
-            t("common.step_of", number=check.step_number(), total=len(SELF_CHECK_STEP_IDS)),
+            view.progress(check, t),
             {
                 "next": view.self_check_envelope("sc_next", check),
                 "back": view.self_check_envelope("sc_back", check)
@@ -338,11 +355,6 @@ class Screens:
             outro=t("self_check.shared_with_manager"),
         )
 
-    def status(
-        self, t: Texts, sections: list[dict[str, Any]], buttons: list[dict[str, Any]]
-    ) -> dict[str, Any]:
-        return self.overview(t, t("status.title"), sections, buttons)
-
     def overview(
         self, t: Texts, title: str, sections: list[dict[str, Any]], buttons: list[dict[str, Any]]
     ) -> dict[str, Any]:
@@ -350,3 +362,134 @@ class Screens:
         return self.renderer.render(
             "overview", title=title, empty=t("status.none"), sections=sections, buttons=buttons
         )
+
+    # --- the user's own data and HR's list ---------------------------------------------------
+
+    def my_data(self, t: Texts, counts: dict[str, int]) -> dict[str, Any]:
+        """How many records of each kind the bot keeps about the user, with the export."""
+        facts = [{"title": t(f"my_data.{key}"), "value": str(counts[key])} for key in MY_DATA_KINDS]
+        return self.overview(
+            t,
+            t("my_data.title"),
+            [{"title": t("my_data.intro"), "facts": facts}],
+            [{"title": t("my_data.export"), "data": {"verb": "my_data_export"}}],
+        )
+
+    def hr_list(self, t: Texts, records: list[AgreementRecord]) -> dict[str, Any]:
+        """HR's list of the newest agreement records in their units."""
+        outcome = STEPS_BY_ID["outcome"]
+        facts = [
+            {
+                "title": f"{r.employee.name or t('fields.employee.picked')} ({r.unit or '–'})",
+                "value": t(
+                    "status.agreement_value",
+                    decision=view.display(outcome.field("decision"), r.decision, t),
+                    follow_up=view.display(
+                        outcome.field("follow_up_date"), _iso(r.follow_up_date), t
+                    ),
+                    state=t(f"states.{r.state}"),
+                ),
+            }
+            for r in records[:HR_LINES]
+        ]
+        if len(records) > HR_LINES:
+            facts.append({"title": "…", "value": t("status.more", count=len(records) - HR_LINES)})
+        sections = (
+            [{"title": t("hr.agreements", count=len(records)), "facts": facts}] if records else []
+        )
+        buttons = [{"title": t("hr.export"), "data": {"verb": "hr_export"}}] if records else []
+        return self.overview(t, t("hr.title"), sections, buttons)
+
+    # --- status ---------------------------------------------------------------------------
+
+    def status_card(self, t: Texts, status: StatusData) -> dict[str, Any]:
+        """The user's dialogues by state, the agreements about them, their self-check and
+        where agreements are kept."""
+        sections: list[dict[str, Any]] = []
+        buttons: list[dict[str, Any]] = []
+        marks = {
+            d: " " + (t("storage.saved") if saved else t("storage.pending")) + "."
+            for d, saved in (status.saved or {}).items()
+        }
+        if status.as_manager:
+            sections.extend(_manager_groups(status.as_manager, t, marks))
+            for d in [d for d in status.as_manager if d.is_open][:STATUS_BUTTONS]:
+                buttons.append(
+                    {
+                        "title": t("buttons.continue_with", employee=employee_display(d, t)),
+                        "data": {"verb": "continue", "dialogue_id": d.id},
+                    }
+                )
+        shown = [d for d in status.about_me if d.agreement_version > 0]
+        if shown:
+            facts = [
+                {"title": d.manager_name, "value": t(f"states.{d.state}") + marks.get(d.id, "")}
+                for d in shown[:STATUS_LINES]
+            ]
+            sections.append({"title": t("status.as_employee"), "facts": facts})
+            for d in [d for d in shown if d.state == AWAITING_EMPLOYEE][:STATUS_BUTTONS]:
+                buttons.append(
+                    {
+                        "title": t("buttons.show_agreement", manager=d.manager_name),
+                        "data": {"verb": "show_agreement", "dialogue_id": d.id},
+                    }
+                )
+        if status.self_check_open or status.self_check_done:
+            value = (
+                t("status.self_check_open")
+                if status.self_check_open
+                else t("status.self_check_done", date=status.self_check_done)
+            )
+            sections.append(
+                {"title": t("status.self_check_title"), "facts": [{"title": "", "value": value}]}
+            )
+        if any(d.agreement_version > 0 for d in status.as_manager + status.about_me):
+            where = "storage.local" if status.saved is None else "storage.sharepoint"
+            note = {"title": "", "value": t(where)}
+            sections.append({"title": t("storage.title"), "facts": [note]})
+        return self.overview(t, t("status.title"), sections, buttons)
+
+
+@dataclass
+class StatusData:
+    """What ``status`` shows, gathered by dialogs/status.py."""
+
+    as_manager: list[Dialogue]
+    about_me: list[Dialogue]
+    #: Per concluded dialogue: saved in SharePoint or not yet; None when SharePoint is off.
+    saved: dict[str, bool] | None
+    self_check_open: bool
+    #: The day the newest finished self-check was finished, if any.
+    self_check_done: str | None
+
+
+def _manager_groups(
+    dialogues: list[Dialogue], t: Texts, marks: dict[str, str]
+) -> list[dict[str, Any]]:
+    outcome = STEPS_BY_ID["outcome"]
+    groups = []
+    for state in MANAGER_GROUPS:
+        members = [d for d in dialogues if d.state == state]
+        if not members:
+            continue
+        facts = []
+        for d in members[:STATUS_LINES]:
+            if state == IN_PROGRESS:
+                value = t(f"steps.{d.step}.title")
+            else:
+                answers = d.answers.values("outcome")
+                value = t(
+                    "status.agreement_value",
+                    decision=view.display(outcome.field("decision"), answers.get("decision"), t),
+                    follow_up=view.display(
+                        outcome.field("follow_up_date"), answers.get("follow_up_date"), t
+                    ),
+                    state=t(f"states.{state}"),
+                ) + marks.get(d.id, "")
+            facts.append({"title": employee_display(d, t), "value": value})
+        if len(members) > STATUS_LINES:
+            facts.append(
+                {"title": "…", "value": t("status.more", count=len(members) - STATUS_LINES)}
+            )
+        groups.append({"title": t(f"states.{state}"), "facts": facts})
+    return groups

@@ -1,0 +1,153 @@
+"""The one route table: every typed command and card verb, its data model and its handler.
+
+A typed command is the name of a verb (core/commands.py): ``start`` does what the Start
+button does. Card data is read into the route's model first; data that does not fit gets the
+route's friendly refusal and no handler runs. Adding a verb is one entry here and one handler
+that returns a ``TurnResult``.
+
+Dialogues hold personal data and happen only in the 1:1 chat; in a group chat only the help
+answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from cards.screens import Screens
+from core.commands import parse
+from dialogs.agreement_answers import AgreementAnswers
+from dialogs.card_data import (
+    AgreementCard,
+    AgreementRef,
+    Argument,
+    CardData,
+    DialogueCard,
+    EditCard,
+    Pointed,
+    PulseCard,
+    SelfCheckCard,
+    StopCard,
+)
+from dialogs.data_requests import DataRequests
+from dialogs.manager_dialogue import ManagerDialogue
+from dialogs.reminder_answers import ReminderAnswers
+from dialogs.self_check import SelfCheckFlow
+from dialogs.status import Status
+from dialogs.turn import Actor, TurnResult
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Actor, Any], Awaitable[TurnResult]]
+
+
+@dataclass(frozen=True)
+class Route:
+    model: type[CardData]
+    handler: Handler
+    #: Said when the data does not fit the model (a key under the content files).
+    refusal: str = "notices.unknown_action"
+    #: Answered in group chats too (everything else only in the 1:1 chat).
+    in_group: bool = False
+    #: Without a dialogue id of its own, the data gets the chat's last dialogue.
+    pointed: bool = False
+
+
+class Router:
+    def __init__(
+        self,
+        manager: ManagerDialogue,
+        self_check: SelfCheckFlow,
+        agreements: AgreementAnswers,
+        status: Status,
+        data: DataRequests,
+        reminders: ReminderAnswers,
+        screens: Screens,
+    ) -> None:
+        self.manager = manager
+        self.self_check = self_check
+        self.screens = screens
+        self.routes: dict[str, Route] = {
+            # Buttons and commands that are not tied to a form.
+            "help": Route(CardData, self.help, in_group=True),
+            "start": Route(CardData, manager.start),
+            "continue": Route(Pointed, self.resume, pointed=True),
+            "cancel_open": Route(Pointed, manager.cancel_open, pointed=True),
+            "status": Route(CardData, status.show),
+            "my_data": Route(CardData, data.my_data),
+            "my_data_export": Route(CardData, data.my_data_export),
+            "hr_list": Route(CardData, data.hr_list),
+            "hr_export": Route(CardData, data.hr_export),
+            "hr_erase": Route(Argument, data.hr_erase),
+            "reminders_on": Route(CardData, reminders.resume),
+            # The manager's dialogue.
+            "next": Route(DialogueCard, manager.next),
+            "back": Route(DialogueCard, manager.back),
+            "later": Route(DialogueCard, manager.later),
+            "cancel": Route(DialogueCard, manager.cancel),
+            "edit": Route(EditCard, manager.edit),
+            "conclude": Route(DialogueCard, manager.conclude),
+            "revise": Route(DialogueCard, manager.revise),
+            # The employee's self-check and answer to the agreement.
+            "sc_start": Route(CardData, self_check.start),
+            "sc_next": Route(SelfCheckCard, self_check.next),
+            "sc_back": Route(SelfCheckCard, self_check.back),
+            "sc_later": Route(SelfCheckCard, self_check.later),
+            "confirm": Route(AgreementCard, agreements.confirm),
+            "dispute": Route(AgreementCard, agreements.dispute),
+            "show_agreement": Route(AgreementRef, agreements.show, refusal="notices.not_yours"),
+            # The weekly reminders.
+            "pulse_answer": Route(PulseCard, reminders.answer, refusal="pulse.not_yours"),
+            "pulse_snooze": Route(PulseCard, reminders.snooze, refusal="pulse.not_yours"),
+            "reminders_stop": Route(StopCard, reminders.stop, refusal="reminders.unknown_kind"),
+        }
+
+    # --- what comes in -----------------------------------------------------------------------
+
+    async def on_text(self, actor: Actor, text: str | None, pointer: str | None) -> TurnResult:
+        verb, argument = parse(text)
+        if verb is None:
+            return TurnResult.say(actor.texts("commands.hint"))
+        data: dict[str, Any] = {"verb": verb}
+        if argument:
+            data["argument"] = argument
+        return await self.on_card(actor, data, pointer)
+
+    async def on_card(self, actor: Actor, data: dict[str, Any], pointer: str | None) -> TurnResult:
+        t = actor.texts
+        verb = data.get("verb")
+        route = self.routes.get(verb) if isinstance(verb, str) else None
+        if route is not None and not actor.personal and not route.in_group:
+            return TurnResult.say(t("notices.personal_only"))
+        if route is None:
+            if not actor.personal:
+                return TurnResult.say(t("notices.personal_only"))
+            return TurnResult.say(t("notices.unknown_action"))
+        chosen = data.get("dialogue_id")
+        if route.pointed and not (isinstance(chosen, str) and chosen):
+            data = {**data, "dialogue_id": pointer}
+        try:
+            model = route.model.model_validate(data)
+        except ValidationError:
+            log.warning("card submit refused: its data does not fit the verb %s", verb)
+            return TurnResult.say(t(route.refusal))
+        return await route.handler(actor, model)
+
+    def welcome(self, actor: Actor) -> TurnResult:
+        return TurnResult.show(self.screens.welcome(actor.texts))
+
+    # --- the router's own handlers -----------------------------------------------------------
+
+    async def help(self, actor: Actor, data: CardData) -> TurnResult:
+        return TurnResult.show(self.screens.help(actor.texts))
+
+    async def resume(self, actor: Actor, data: Pointed) -> TurnResult:
+        """The manager's open dialogue, else the employee's open self-check."""
+        result = await self.manager.resume(actor, data)
+        if result.dialogue_id is None and await self.self_check.open_for(actor):
+            return await self.self_check.start(actor)
+        return result
