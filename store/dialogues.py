@@ -170,7 +170,8 @@ class DialogueStore:
                 "SELECT record FROM agreements WHERE dialogue_id = ? AND version = ?", key
             )
             row = await cursor.fetchone()
-            record = json.loads(row["record"])
+            assert row is not None  # the version the dialogue was just updated to points at it
+            record: dict[str, Any] = json.loads(row["record"])
             record.update(state=state, employee_comment=comment, answered_at=now)
             await conn.execute(
                 "UPDATE agreements SET state = ?, employee_comment = ?, answered_at = ?,"
