@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     timezone: str = "Europe/Copenhagen"
     #: Empty: every user gets the language of their Teams locale. The Agents Playground always
-    #: sends en-US, so scripts/playground.sh sets da-DK to show the bot in Danish.
+    #: sends en-US, so scripts/run.sh sets da-DK to show the bot in Danish.
     force_locale: Literal["", "da-DK", "en-US"] = ""
 
     microsoft_app_id: str = ""

@@ -47,7 +47,7 @@ class CardRenderer:
 
     def render(self, name: str, **context: Any) -> dict[str, Any]:
         text = self.env.get_template(f"{name}.json.j2").render(**context)
-        card = json.loads(text)
+        card: dict[str, Any] = json.loads(text)
         # Serialised again, the card is at most twice its template's text (a space after
         # each comma and colon at worst): only a text over half the limit needs the exact size.
         if 2 * len(text.encode("utf-8")) > MAX_CARD_BYTES:

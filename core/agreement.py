@@ -54,9 +54,11 @@ def build_record(
         days_per_week=a.days_per_week,
         day_pattern=a.tasks.day_pattern if a.tasks else None,
         fixed_days=list(a.tasks.fixed_days) if a.tasks else [],
-        availability=Availability(
-            start=a.tasks.available_from if a.tasks else None,
-            end=a.tasks.available_to if a.tasks else None,
+        availability=Availability.model_validate(
+            {
+                "from": a.tasks.available_from if a.tasks else None,
+                "to": a.tasks.available_to if a.tasks else None,
+            }
         ),
         equipment=equipment(a),
         answers=a.model_copy(deep=True),

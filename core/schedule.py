@@ -18,7 +18,8 @@ import holidays
 
 def danish_holidays(years: range) -> Container[date]:
     """Denmark's public holidays (the maintained ``holidays`` package)."""
-    return holidays.Denmark(years=list(years))
+    found: holidays.HolidayBase = holidays.country_holidays("DK", years=list(years))
+    return found
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ import tomllib
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -135,7 +136,7 @@ def _fill(node: object, settings: Mapping[str, str]) -> object:
     return node
 
 
-def render_manifest(settings: Mapping[str, str]) -> dict:
+def render_manifest(settings: Mapping[str, str]) -> dict[str, Any]:
     manifest = _fill(json.loads(TEMPLATE.read_text("utf-8")), settings)
     if not isinstance(manifest, dict):
         raise BuildError(f"{TEMPLATE.name} must hold a JSON object.")

@@ -1,17 +1,14 @@
 #!/usr/bin/env bash
-# Set up everything the tests need on a fresh machine, then run the whole suite.
+# Set up everything the tests need on a fresh machine, run the checks (ruff, mypy, as
+# configured in pyproject.toml), then the whole suite. Arguments go to pytest.
 # Used as it is by CI (.ci/run) and shown in README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/setup.sh
 
-PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
-fi
-.venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-
+setup_python requirements-dev.txt
 # Node tools: the Microsoft 365 Agents Playground, the manifest validator, adaptivecards.
-npm ci --no-audit --no-fund --loglevel=error
+setup_node
 
 # Debian's Chromium for the real-browser tests (the tests never download a browser).
 if ! command -v chromium >/dev/null 2>&1; then
@@ -22,5 +19,25 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# Every step runs even when an earlier one failed, so one run shows all that is wrong; the
+# exit status is that of the first failure.
+status=0
+fail() {
+  echo "scripts/test.sh: $1" >&2
+  [ "$status" != 0 ] || status=$2
+}
+
+echo "--- ruff"
+.venv/bin/ruff check . || fail "ruff found problems" 1
+echo "--- mypy"
+.venv/bin/mypy || fail "mypy found problems" 1
+echo "--- pytest"
 mkdir -p artifacts
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+rc=0
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@" || rc=$?
+case $rc in
+  0) ;;
+  5) fail "pytest collected no tests" 5 ;;
+  *) fail "pytest failed (exit $rc)" "$rc" ;;
+esac
+exit "$status"

@@ -111,7 +111,7 @@ class GraphClient:
         """Seconds to wait: Retry-After when Graph gave one, else exponential with jitter."""
         if retry_after is not None:
             return retry_after * self.wait_scale
-        return min(60.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0) * self.wait_scale
+        return min(60.0, 0.5 * 2.0**attempt) * random.uniform(0.5, 1.0) * self.wait_scale
 
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else f"{self.base}{path}"

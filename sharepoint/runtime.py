@@ -3,7 +3,7 @@ one credential and one HTTP session per process."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -37,7 +37,7 @@ async def graph(settings: Settings, credential: Any = None) -> AsyncIterator[Gra
             await credential.close()
 
 
-def locator(client: GraphClient, settings: Settings):
+def locator(client: GraphClient, settings: Settings) -> Callable[[], Awaitable[Target]]:
     async def locate() -> Target:
         return await resolve(
             client,

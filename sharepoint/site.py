@@ -45,7 +45,8 @@ def site_path(site_url: str) -> str:
 
 
 async def get_site(client: GraphClient, site_url: str) -> dict[str, Any]:
-    return await client.json("GET", site_path(site_url))
+    site: dict[str, Any] = await client.json("GET", site_path(site_url))
+    return site
 
 
 async def find_list(client: GraphClient, site_id: str, name: str) -> dict[str, Any] | None:
@@ -57,7 +58,8 @@ async def find_list(client: GraphClient, site_id: str, name: str) -> dict[str, A
 
 async def find_drive(client: GraphClient, site_id: str, library: str) -> dict[str, Any] | None:
     if not library:
-        return await client.json("GET", f"/sites/{site_id}/drive")
+        drive: dict[str, Any] = await client.json("GET", f"/sites/{site_id}/drive")
+        return drive
     async for found in client.pages(f"/sites/{site_id}/drives?$select=id,name,webUrl"):
         if found.get("name") == library:
             return found
@@ -70,7 +72,8 @@ async def find_folder(client: GraphClient, drive_id: str, folder: str) -> dict[s
         return None
     if not response.ok:
         raise GraphError(response.status, "folder lookup failed")
-    return response.body
+    found: dict[str, Any] = response.body
+    return found
 
 
 async def resolve(

@@ -324,7 +324,7 @@ class Syncer:
                 continue
             if due:
                 continue
-            wait = await self.outbox.next_due_in()
+            due_in = await self.outbox.next_due_in()
             await asyncio.sleep(
-                self.interval if wait is None else min(self.interval, max(wait, 0.01))
+                self.interval if due_in is None else min(self.interval, max(due_in, 0.01))
             )

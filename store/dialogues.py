@@ -170,6 +170,7 @@ class DialogueStore:
                 "SELECT record FROM agreements WHERE dialogue_id = ? AND version = ?", key
             )
             row = await cursor.fetchone()
+            assert row is not None  # the version the dialogue was just updated to points at it
             record = AgreementRecord.model_validate_json(row["record"]).model_copy(
                 update={"state": state, "employee_comment": comment, "answered_at": now}
             )

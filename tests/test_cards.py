@@ -13,7 +13,7 @@ from jsonschema import Draft6Validator
 from cards.renderer import MAX_CARD_BYTES, CardRenderer
 from tests.card_catalogue import all_cards
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "adaptive-card-1.5.json"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "adaptive-card-1.5.json"
 CARDS = list(all_cards())
 
 
