@@ -185,19 +185,6 @@ FORM_STEPS: tuple[Step, ...] = (
     OUTCOME,
 )
 REVIEW = "review"
-STEP_IDS: tuple[str, ...] = tuple(s.id for s in FORM_STEPS) + (REVIEW,)
-
-
-def step_after(ids: tuple[str, ...], step: str) -> str | None:
-    """The step that follows ``step`` in ``ids``; None after the last."""
-    index = ids.index(step) + 1
-    return ids[index] if index < len(ids) else None
-
-
-def step_before(ids: tuple[str, ...], step: str) -> str | None:
-    """The step before ``step`` in ``ids``; None before the first."""
-    index = ids.index(step)
-    return ids[index - 1] if index > 0 else None
 
 
 STEPS_BY_ID: dict[str, Step] = {s.id: s for s in FORM_STEPS}
@@ -257,8 +244,6 @@ SC_ERGONOMICS = Step(
 )
 
 SELF_CHECK_STEPS: tuple[Step, ...] = (SC_WORK, SC_CONTACT, SC_EQUIPMENT, SC_ERGONOMICS)
-SELF_CHECK_DONE = "sc_done"
-SELF_CHECK_STEP_IDS: tuple[str, ...] = tuple(s.id for s in SELF_CHECK_STEPS)
 SELF_CHECK_BY_ID: dict[str, Step] = {s.id: s for s in SELF_CHECK_STEPS}
 #: The self-check step a manager sees beside each topic card.
 SELF_CHECK_FOR_TOPIC: dict[str, str] = {

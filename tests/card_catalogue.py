@@ -13,7 +13,8 @@ from cards.screens import HR_LINES, MY_DATA_KINDS, STATUS_LINES, Screens, Status
 from core.agreement import build_record
 from core.answers import SelfCheckAnswers
 from core.dialogue import AWAITING_EMPLOYEE, CONFIRMED, DISPUTED, IN_PROGRESS, Dialogue
-from core.fields import FORM_STEPS, SELF_CHECK_STEPS, STEP_IDS, STEPS_BY_ID
+from core.dialogue import SEQUENCE as DIALOGUE_SEQUENCE
+from core.fields import FORM_STEPS, SELF_CHECK_STEPS, STEPS_BY_ID
 from core.reminders import PULSE_TOPICS, Digest
 from core.self_check import DONE, SelfCheck
 from core.texts import LOCALES, Texts, texts_for
@@ -67,7 +68,7 @@ def all_cards() -> Iterator[tuple[str, dict[str, Any]]]:
             yield f"welcome {tag}", screens.welcome(t)
             yield f"help {tag}", screens.help(t)
             check = done_self_check(locale)
-            for step_id in STEP_IDS:
+            for step_id in DIALOGUE_SEQUENCE.ids:
                 d = answered_dialogue(locale, step_id)
                 yield f"{step_id} {tag}", screens.step(d, t)
                 yield f"{step_id} self-check {tag}", screens.step(d, t, self_check=check)

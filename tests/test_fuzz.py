@@ -41,7 +41,9 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from core.fields import SELF_CHECK_BY_ID, SELF_CHECK_STEP_IDS, STEP_IDS, STEPS_BY_ID
+from core.dialogue import SEQUENCE as DIALOGUE_SEQUENCE
+from core.fields import SELF_CHECK_BY_ID, STEPS_BY_ID
+from core.self_check import SEQUENCE as SELF_CHECK_SEQUENCE
 from core.texts import texts_for
 from tests.answers import FOLLOW_UP, SELF_CHECK_ANSWERS, STEP_ANSWERS
 from tests.conftest import EMPLOYEE, MANAGER, OTHER
@@ -267,10 +269,10 @@ def card_values() -> st.SearchStrategy[dict[str, Any]]:
         optional={
             "dialogue_id": IDS | JSON,
             "check_id": IDS | JSON,
-            "step": st.sampled_from(STEP_IDS + SELF_CHECK_STEP_IDS) | JSON,
+            "step": st.sampled_from(DIALOGUE_SEQUENCE.ids + SELF_CHECK_SEQUENCE.ids) | JSON,
             "version": st.integers(-2, 40) | JSON,
             "comment": st.text(max_size=60) | JSON,
-            "edit_step": st.sampled_from(STEP_IDS) | JSON,
+            "edit_step": st.sampled_from(DIALOGUE_SEQUENCE.ids) | JSON,
         },
     )
 
@@ -592,7 +594,7 @@ FIELD_VALUES = st.one_of(
         ["", " ", "true", "false", "mon,thu", "mon,mon", ",", "08:00", "24:00", "7:5", "15:30"]
         + ["2026-02-30", FOLLOW_UP, "1999-01-01", "9999-12-31", "NaN", "inf", "-1", "1e309"]
         + ["0x10", "٣", "3.5", " 2 ", "16", "17", "Mette Sørensen", "<at>x</at>"]
-        + list(STEP_IDS)
+        + list(DIALOGUE_SEQUENCE.ids)
     ),
     st.text(max_size=40),
     st.builds(
@@ -742,7 +744,9 @@ def card_submits(draw) -> tuple[str, str, dict[str, Any]]:
             st.just(CURRENT) | st.sampled_from(ID_CHOICES).map(lambda c: ("id", c)) | IDS | JSON
         )
         step = draw(
-            st.just(CURRENT) | st.sampled_from(STEP_IDS + SELF_CHECK_STEP_IDS + ("sc_done",)) | JSON
+            st.just(CURRENT)
+            | st.sampled_from(DIALOGUE_SEQUENCE.ids + SELF_CHECK_SEQUENCE.ids + ("sc_done",))
+            | JSON
         )
         version = draw(
             st.just(CURRENT)

@@ -6,7 +6,8 @@ import tomllib
 
 import pytest
 
-from core.fields import FORM_STEPS, STEP_IDS
+from core.dialogue import SEQUENCE as DIALOGUE_SEQUENCE
+from core.fields import FORM_STEPS
 from core.rules import RULES
 from core.texts import CONTENT_DIR, LOCALES, flatten, pick_locale, texts_for
 from tests.answers import typed_answers
@@ -31,7 +32,7 @@ def test_no_empty_texts(locale):
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_field_step_choice_and_rule_has_text(locale):
     t = texts_for(locale)
-    for sid in STEP_IDS:
+    for sid in DIALOGUE_SEQUENCE.ids:
         assert t(f"steps.{sid}.title") and t(f"steps.{sid}.intro")
     for step in FORM_STEPS:
         for f in step.fields:
