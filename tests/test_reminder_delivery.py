@@ -359,3 +359,61 @@ async def test_a_send_that_cannot_be_prepared_is_retried_then_given_up(db_path):
     finally:
         await db.close()
 
+
+async def test_the_transport_signs_in_before_the_departure_and_then_only_sends():
+    """The bot's token is fetched while preparing (a slow sign-in keeps the row pending, not
+    ``sending``); the send is one new message in the chat; a refusal's status and Retry-After
+    are read from the connector's error, and a dropped connection is no answer."""
+    from types import SimpleNamespace
+
+    from bot.reminder_transport import ReminderTransport
+    from reminders.delivery import SendOutcome
+    from tests.reminder_seed import reference
+
+    events = []
+    answers = [None, SimpleNamespace(status_code=429, headers={"Retry-After": "3"}), "reset"]
+
+    class Credentials:
+        microsoft_app_id = "app"
+
+        def get_access_token(self):
+            events.append("token")
+
+    class Conversations:
+        async def send_to_conversation(self, conversation_id, activity):
+            events.append(("sent", conversation_id, activity.reply_to_id, activity.recipient.id))
+            answer = answers.pop(0)
+            if answer == "reset":
+                raise ConnectionResetError
+            if answer is not None:
+                error = Exception("refused")
+                error.response = answer
+                raise error
+
+    client = SimpleNamespace(
+        config=SimpleNamespace(credentials=Credentials()), conversations=Conversations()
+    )
+
+    class Factory:
+        async def create(self, service_url, audience):
+            events.append(("client", service_url))
+            return client
+
+    adapter = SimpleNamespace(
+        bot_framework_authentication=SimpleNamespace(create_connector_factory=lambda _: Factory()),
+        create_claims_identity=lambda app_id: None,
+    )
+
+    class People:
+        async def for_user(self, user_id):
+            return [reference(user_id, "a:e1", "http://connector")]
+
+    transport = ReminderTransport(adapter, People(), "app")
+    recipient = await transport.find("e1")
+    outcomes = []
+    for _ in range(3):
+        send = await transport.prepare(recipient, {"type": "AdaptiveCard", "body": []})
+        assert events[-1] == "token"  # signed in before the departure
+        outcomes.append(await send())
+    assert outcomes == [SendOutcome(201), SendOutcome(429, 3.0), SendOutcome(None)]
+    assert events[:3] == [("client", "http://connector"), "token", ("sent", "a:e1", None, "29:e1")]
