@@ -1,4 +1,15 @@
-"""Deliver a reminder card through the user's stored conversation reference (botbuilder).
+"""Deliver a reminder card to the user's stored 1:1 conversation (botbuilder).
+
+:meth:`ReminderTransport.prepare` does all a send needs before its request: the activity,
+addressed from the stored conversation reference as ``continue_conversation`` would address
+it; the connector client for the reference's service URL, from the adapter's own connector
+factory (so authentication and the kept clients are the bot's usual ones); and the bot's
+access token, fetched on a thread if the credentials' cache has none fresh. The send it
+returns is the request alone, so between the row being marked ``sending`` and the bytes
+leaving there is only the activity's serialisation and a look-up of that cached token. The
+adapter's turn (continue_conversation's claims, user-token client, turn context and pipeline)
+is not run: a reminder needs none of it. The card goes as a new message in the chat
+(``send_to_conversation``), not as a reply.
 
 The connector's answer is passed back as it came: the HTTP status and ``Retry-After``, or no
 status for a timeout or a dropped connection, so that the delivery can decide to retry, wait,
@@ -7,6 +18,7 @@ or mark the recipient unreachable. Nothing is retried here.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,6 +36,19 @@ from store.conversations import ConversationStore
 log = logging.getLogger(__name__)
 
 
+def outcome_of(error: Exception) -> SendOutcome:
+    """What a failed request answered. The connector's errors (msrest's
+    ``ErrorResponseException``/``HttpOperationError`` and the aiohttp path's alike) carry
+    ``response.status_code`` and ``response.headers``; anything else had no answer."""
+    response = getattr(error, "response", None)
+    status = getattr(response, "status_code", None)
+    if not isinstance(status, int):
+        log.info("reminder send: no answer (%s)", type(error).__name__)
+        return SendOutcome(None)
+    headers = getattr(response, "headers", None) or {}
+    return SendOutcome(status, parse_retry_after(headers.get("Retry-After")))
+
+
 class ReminderTransport:
     def __init__(
         self,
@@ -36,7 +61,6 @@ class ReminderTransport:
         self.conversations = conversations
         self.app_id = app_id
         self.forced_locale = forced_locale
-        self._references: dict[str, dict[str, Any]] = {}
 
     async def find(self, user_id: str) -> Recipient | None:
         """The user's 1:1 chat with the bot, if the bot has one."""
@@ -49,37 +73,29 @@ class ReminderTransport:
         if not personal:
             return None
         reference = personal[0]
-        self._references[user_id] = reference
         locale = self.forced_locale or pick_locale(reference.get("locale"))
-        return Recipient((reference.get("conversation") or {}).get("id", ""), locale)
+        conversation_id = (reference.get("conversation") or {}).get("id", "")
+        return Recipient(conversation_id, locale, reference)
 
-    async def send(
-        self, user_id: str, message: Any, departure: Callable[[], Awaitable[None]]
-    ) -> SendOutcome:
-        reference = self._references.pop(user_id, None)
-        if reference is None:
-            found = await self.find(user_id)
-            reference = self._references.pop(user_id, None) if found else None
-        if reference is None:
-            return SendOutcome(404)
-        outcome: dict[str, Any] = {"status": None}
+    async def prepare(
+        self, recipient: Recipient, message: Any
+    ) -> Callable[[], Awaitable[SendOutcome]]:
+        reference = ConversationReference().deserialize(recipient.address)
+        activity = TurnContext.apply_conversation_reference(card_message(message), reference)
+        activity.reply_to_id = None  # a new message in the chat
+        auth = self.adapter.bot_framework_authentication
+        factory = auth.create_connector_factory(self.adapter.create_claims_identity(self.app_id))
+        client = await factory.create(reference.service_url, None)
+        credentials = getattr(getattr(client, "config", None), "credentials", None)
+        if getattr(credentials, "microsoft_app_id", None):  # none in local mode
+            await asyncio.to_thread(credentials.get_access_token)  # cached by MSAL
+        conversations = client.conversations
 
-        activity = card_message(message)
-
-        async def deliver(context: TurnContext) -> None:
+        async def send() -> SendOutcome:
             try:
-                await departure()  # the last moment before the request leaves
-                await context.send_activity(activity)
-                outcome["status"] = 201
+                await conversations.send_to_conversation(activity.conversation.id, activity)
             except Exception as error:  # noqa: BLE001 - the status decides what happens next
-                response = getattr(error, "response", None)
-                if response is not None and hasattr(response, "status_code"):
-                    outcome["status"] = response.status_code
-                    outcome["retry_after"] = parse_retry_after(response.headers.get("Retry-After"))
-                else:
-                    log.info("reminder send: no answer (%s)", type(error).__name__)
+                return outcome_of(error)
+            return SendOutcome(201)
 
-        await self.adapter.continue_conversation(
-            ConversationReference().deserialize(reference), deliver, self.app_id
-        )
-        return SendOutcome(outcome["status"], outcome.get("retry_after"))
+        return send

@@ -1,18 +1,19 @@
 """Send a week's pending reminders: paced under Teams' limits, retried politely, each once.
 
-For every pending ledger row: compose the message, wait for a slot (``TeamsPacer``), mark
-the row ``sending`` at the moment it leaves, send it, and record the outcome. A 429 holds
-every send for its ``Retry-After``; 412/5xx, timeouts and dropped connections are retried
-with jittered backoff; 403/404 mark the recipient unreachable and are never retried. Only
-the holder of the sender lease sends; the lease is renewed while it works and released at
-the end.
+For every pending ledger row: find the person's chat, compose the message, let the transport
+prepare the send (connector client, activity, the bot's token), then in one place
+(``Delivery._depart``): wait until the tenant has room, mark the row ``sending``, make the
+request; and record the outcome. A 429 holds every send for its ``Retry-After``; 412/5xx,
+timeouts and dropped connections are retried with jittered backoff; 403/404 mark the
+recipient unreachable and are never retried. One person's rows go one at a time (the pacer's
+per-conversation gap relies on it). Only the holder of the sender lease sends; the lease is
+renewed while it works and released at the end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import uuid
 from collections import Counter
@@ -52,15 +53,19 @@ class SendOutcome:
 class Recipient:
     conversation_id: str
     locale: str
+    address: Any = None  # the transport's own: where and how to send
 
 
 class Transport(Protocol):
-    async def find(self, user_id: str) -> Recipient | None: ...
+    async def find(self, user_id: str) -> Recipient | None:
+        """The user's 1:1 chat with the bot; None when the bot has none (unreachable)."""
+        ...
 
-    async def send(
-        self, user_id: str, message: Any, departure: Callable[[], Awaitable[None]]
-    ) -> SendOutcome:
-        """Send ``message``; await ``departure()`` just before the request leaves."""
+    async def prepare(
+        self, recipient: Recipient, message: Any
+    ) -> Callable[[], Awaitable[SendOutcome]]:
+        """Everything a send needs before its request (may raise: retried like no answer).
+        Returns the send: awaiting it makes the one request and reports the answer."""
         ...
 
 
@@ -138,23 +143,19 @@ class Delivery:
 
     async def _drain(self, week: str, report: Report, lost: asyncio.Event) -> None:
         gate = asyncio.Semaphore(CONCURRENCY)
-        in_flight: set[tuple[str, str]] = set()
+        busy: set[str] = set()  # people with a send under way: one at a time each
         tasks: set[asyncio.Task[None]] = set()
         while not (self._stopping.is_set() or lost.is_set()):
-            rows = [
-                r
-                for r in await self.store.due(week, self.clock(), BATCH)
-                if (r.recipient_id, r.kind) not in in_flight
-            ]
+            rows = []
+            for row in await self.store.due(week, self.clock(), BATCH):
+                if row.recipient_id not in busy:
+                    busy.add(row.recipient_id)
+                    rows.append(row)
             for row in rows:
-                in_flight.add((row.recipient_id, row.kind))
                 task = asyncio.create_task(self._one(row, gate, report, lost))
                 tasks.add(task)
                 task.add_done_callback(
-                    lambda t, key=(row.recipient_id, row.kind): (
-                        tasks.discard(t),
-                        in_flight.discard(key),
-                    )
+                    lambda t, who=row.recipient_id: (tasks.discard(t), busy.discard(who))
                 )
             if rows:
                 await asyncio.sleep(0)
@@ -203,36 +204,39 @@ class Delivery:
             await self.store.mark(row, ledger.SKIPPED, expected=ledger.PENDING)
             report.counts["skipped"] += 1
             return
-        await self.pacer.wait(recipient.conversation_id)
-        if self._stopping.is_set():
+        try:
+            send = await asyncio.wait_for(
+                self.transport.prepare(recipient, message), SEND_TIMEOUT_SECONDS
+            )
+        except Exception as error:  # noqa: BLE001 - not even ready: retried like no answer
+            log.info("reminders: a %s could not be prepared (%s)", row.kind, type(error).__name__)
+            await self._record(row, SendOutcome(None), ledger.PENDING, report)
             return
-        marked = False
+        outcome = await self._depart(row, recipient.conversation_id, send)
+        if outcome is not None:
+            await self._record(row, outcome, ledger.SENDING, report)
 
-        async def mark_sending() -> None:
-            nonlocal marked
+    async def _depart(
+        self, row: LedgerRow, conversation_id: str, send: Callable[[], Awaitable[SendOutcome]]
+    ) -> SendOutcome | None:
+        """The last steps of a send, in this order and nothing between them: wait until the
+        tenant has room, mark the row ``sending``, make the request. A sender killed while
+        rows wait here leaves them pending; only a row whose request is on its way can be
+        left ``sending`` (uncertain for the next sender). None: stopped before it left."""
+        async with self.pacer.departure(conversation_id):
+            if self._stopping.is_set():
+                return None  # the row stays pending for the next run
             if not await self.store.mark(row, ledger.SENDING, expected=ledger.PENDING):
                 raise RowTaken  # another sender has it (cannot happen while the lease holds)
-            marked = True
+            try:
+                return await asyncio.wait_for(send(), SEND_TIMEOUT_SECONDS)
+            except TimeoutError:
+                return SendOutcome(None)
 
-        # The last step before the request leaves is the tenant's departure check, with the
-        # row marked ``sending`` inside it. A row is ``sending`` only from there on: a sender
-        # killed while rows wait for their slot or their departure leaves them pending.
-        depart = functools.partial(self.pacer.depart, before=mark_sending)
-        try:
-            outcome = await asyncio.wait_for(
-                self.transport.send(row.recipient_id, message, depart),
-                SEND_TIMEOUT_SECONDS,
-            )
-        except TimeoutError:
-            outcome = SendOutcome(None)
-        finally:
-            if marked:  # it left: it counts against the tenant until a second from now
-                self.pacer.answered()
-        if not marked and self._stopping.is_set():
-            return  # stopped before it left: the row is pending for the next run
-        # Not marked: it never left (no conversation with the user: 404; or the transport
-        # failed before the departure): the outcome counts all the same, from pending.
-        was = ledger.SENDING if marked else ledger.PENDING
+    async def _record(self, row: LedgerRow, outcome: SendOutcome, was: str, report: Report) -> None:
+        """Move the row from ``was`` to what the answer means: sent, unreachable, pending
+        again for a retry (after a 429's Retry-After, which holds every send, or a jittered
+        backoff), or failed after the last attempt."""
         verdict = classify(outcome.status)
         attempts = row.attempts + 1
         if verdict == SENT:

@@ -18,10 +18,12 @@ from collections import Counter, defaultdict, deque
 
 from aiohttp import web
 
-from reminders.rate_limit import PER_CONVERSATION, PER_TENANT_PER_SECOND
+from reminders.rate_limit import PER_TENANT_PER_SECOND
 from tests.connector import LocalConnector
 
 SERVER_ERRORS = (500, 502, 503, 504)
+#: (sends, seconds) per conversation, from the same documentation.
+PER_CONVERSATION = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
 
 
 class RateLimitedConnector(LocalConnector):
