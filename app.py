@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from botbuilder.core import ConversationState
+from pydantic import ValidationError
 
 from bot.adapter import create_adapter
 from bot.logging_setup import configure as configure_logging
@@ -30,6 +31,7 @@ from bot.teams_bot import HomeWorkBot
 from cards.reminder_screens import ReminderScreens
 from cards.renderer import CardRenderer
 from cards.screens import Screens
+from core import policy as policies
 from core.reminders import week_of
 from core.schedule import WeeklySlot
 from core.version import VERSION
@@ -134,8 +136,17 @@ def reminder_scheduler(
     return ReminderScheduler(store, planner, delivery, slot, clock=clock.now)
 
 
+def use_policy(settings: Settings) -> None:
+    """The guidance as data; the bot does not start on a policy file with a problem."""
+    try:
+        policies.use(policies.load(settings.policy_file))
+    except policies.PolicyError as error:
+        raise StartupRefused(f"Policy file: {error}") from None
+
+
 def create_app(settings: Settings) -> web.Application:
     check_mode(settings)
+    use_policy(settings)
     app = web.Application(client_max_size=settings.max_body_bytes)
     db = Database(settings.database_path)
     zone = ZoneInfo(settings.timezone)
@@ -269,9 +280,21 @@ async def run_reminders_once(settings: Settings, at: datetime | None) -> dict:
         await db.close()
 
 
+def read_settings() -> Settings:
+    """The settings, or one line per setting that is wrong (never a traceback)."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise StartupRefused(f"Settings: {problems}.") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    settings = Settings()
+    settings = read_settings()
     configure_logging(settings.log_level, settings.log_format)
     if argv[:2] == ["reminders", "run"]:
         at = datetime.fromisoformat(argv[3]) if argv[2:3] == ["--at"] and len(argv) > 3 else None

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.policy import POLICY_FILE
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
@@ -28,6 +30,8 @@ class Settings(BaseSettings):
     #: Empty: every user gets the language of their Teams locale. The Agents Playground always
     #: sends en-US, so scripts/run.sh sets da-DK to show the bot in Danish.
     force_locale: Literal["", "da-DK", "en-US"] = ""
+    #: The guidance as data (rules, thresholds, who acts, sources); see docs/policy.md.
+    policy_file: Path = POLICY_FILE
 
     microsoft_app_id: str = ""
     microsoft_app_password: SecretStr = SecretStr("")

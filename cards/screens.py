@@ -8,6 +8,7 @@ from typing import Any
 
 from cards import view
 from cards.renderer import CardRenderer
+from core import policy as policies
 from core.agreement import recorded_hits
 from core.answers import AgreementRecord, FormAnswers
 from core.dialogue import AWAITING_EMPLOYEE, CONFIRMED, DISPUTED, IN_PROGRESS, Dialogue
@@ -24,14 +25,6 @@ from core.self_check import SelfCheck, flags
 from core.texts import Texts
 from core.validation import FieldError
 
-#: The guidance sources linked from the help card (titles and addresses in the content files).
-HELP_SOURCES = (
-    "source_at",
-    "source_screen",
-    "source_checklist",
-    "source_kropogkontor",
-    "source_bfa",
-)
 HELP_COMMANDS = (
     "help",
     "start",
@@ -123,7 +116,8 @@ class Screens:
             commands=[t(f"help.cmd_{c}") for c in HELP_COMMANDS],
             sources_title=t("help.sources_title"),
             sources=[
-                {"title": t(f"help.{key}"), "url": t(f"help.{key}_url")} for key in HELP_SOURCES
+                {"title": t(f"sources.{sid}.title"), "url": t(f"sources.{sid}.url")}
+                for sid in policies.active().sources
             ],
             buttons=_buttons(t),
         )

@@ -1,139 +1,58 @@
-"""The rules of the municipality's home-working guidance (R1–R12 in domain.md) as pure functions.
+"""The rules of the municipality's guidance (R1–R12 in domain.md), applied to the answers.
 
-Each rule reads the typed answers (core/answers.py) and, when its trigger holds, yields a hit that names
-the follow-up actions (``action``: something someone must do) or the information the parties
-must know (``info``). Wording lives in the content files under ``rules.`` and ``actions.``.
+What fires on what lives in the policy file (core/policy.py, content/policy.toml); here is
+only how: a dialogue's answers (and the points its employee's self-check raised) give the
+follow-ups that apply, each once, in rule order. A follow-up is an ``action`` (someone must
+do it) or an ``info`` (both should know it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from core import policy as policies
 from core.answers import DialogueAnswers
-
-#: Days a week from home from which the screen-work rules apply (R1).
-SCREEN_WORK_DAYS = 2
-#: Laptop hours a day above which a separate keyboard and mouse are required (R2).
-LAPTOP_HOURS_LIMIT = 2.0
+from core.policy import Policy
 
 
 @dataclass(frozen=True)
 class RuleHit:
-    rule: str  # "R1" … "R12"
+    rule: str  # "R1" … "R12": kept in the record and in SharePoint, never shown
     kind: Literal["action", "info"]
-    key: str  # key under ``actions.`` in the content files
+    key: str  # the follow-up's key in the policy file
 
 
-def _r1_screen_work(a: DialogueAnswers) -> Iterator[RuleHit]:
-    if a.days_per_week >= SCREEN_WORK_DAYS:
-        yield RuleHit("R1", "action", "screen_work_rules")
-
-
-def _r2_laptop(a: DialogueAnswers) -> Iterator[RuleHit]:
-    if a.technology and a.technology.laptop_hours > LAPTOP_HOURS_LIMIT:
-        yield RuleHit("R2", "action", "separate_keyboard_mouse")
-    if a.technology and a.technology.main_device == "tablet_phone":
-        yield RuleHit("R2", "action", "tablet_phone_check")
-
-
-def _r3_systematic(a: DialogueAnswers) -> Iterator[RuleHit]:
-    if a.tasks and a.tasks.systematic == "yes":
-        yield RuleHit("R3", "action", "med_committee")
-
-
-def _r4_who_pays(a: DialogueAnswers) -> Iterator[RuleHit]:
-    if a.employee and a.employee.initiated_by == "employee":
-        yield RuleHit("R4", "action", "equipment_employee_wish")
-    else:
-        yield RuleHit("R4", "action", "equipment_employer_wish")
-
-
-def _r5_employee_contributes(a: DialogueAnswers) -> Iterator[RuleHit]:
-    yield RuleHit("R5", "info", "employee_contributes")
-
-
-def _r6_apv(a: DialogueAnswers) -> Iterator[RuleHit]:
-    yield RuleHit("R6", "action", "apv_covers_home")
-
-
-def _r7_room_and_eyes(a: DialogueAnswers) -> Iterator[RuleHit]:
-    if a.days_per_week >= SCREEN_WORK_DAYS:
-        yield RuleHit("R7", "action", "offer_eye_test")
-    if a.ergonomics and a.ergonomics.vary_positions == "no":
-        yield RuleHit("R7", "action", "room_for_positions")
-
-
-def _r8_breaks(a: DialogueAnswers) -> Iterator[RuleHit]:
-    if a.ergonomics and a.ergonomics.breaks_planned in ("partly", "no"):
-        yield RuleHit("R8", "action", "plan_breaks")
-
-
-def _r9_furniture(a: DialogueAnswers) -> Iterator[RuleHit]:
-    tech, ergo = a.technology, a.ergonomics
-    missing = tech is not None and "missing" in (tech.eq_chair_by, tech.eq_desk_by)
-    if missing or (ergo is not None and ergo.can_arrange in ("partly", "no")):
-        yield RuleHit("R9", "action", "suitable_furniture")
-
-
-def _r10_rest_period(a: DialogueAnswers) -> Iterator[RuleHit]:
-    yield RuleHit("R10", "action", "rest_period")
-
-
-def _r11_coverage(a: DialogueAnswers) -> Iterator[RuleHit]:
-    yield RuleHit("R11", "info", "insurance_and_group")
-
-
-def _r12_responsibility(a: DialogueAnswers) -> Iterator[RuleHit]:
-    yield RuleHit("R12", "info", "responsibility_stands")
-
-
-RULES: tuple[Callable[[DialogueAnswers], Iterator[RuleHit]], ...] = (
-    _r1_screen_work,
-    _r2_laptop,
-    _r3_systematic,
-    _r4_who_pays,
-    _r5_employee_contributes,
-    _r6_apv,
-    _r7_room_and_eyes,
-    _r8_breaks,
-    _r9_furniture,
-    _r10_rest_period,
-    _r11_coverage,
-    _r12_responsibility,
-)
-
-
-#: What the employee's self-check flags add to the follow-up (core/self_check.py): the home
-#: the manager may not inspect is described by the employee.
-FLAG_ACTIONS: dict[str, RuleHit] = {
-    "keyboard_mouse": RuleHit("R2", "action", "separate_keyboard_mouse"),
-    "positions": RuleHit("R7", "action", "room_for_positions"),
-    "eye_test": RuleHit("R7", "action", "offer_eye_test"),
-    "breaks": RuleHit("R8", "action", "plan_breaks"),
-    "chair": RuleHit("R9", "action", "suitable_furniture"),
-    "table": RuleHit("R9", "action", "suitable_furniture"),
-}
+def home_working(answers: DialogueAnswers) -> bool:
+    """No rule applies without home working: zero days a week, or work at the office."""
+    return answers.days_per_week > 0 and answers.decision != "not_approved"
 
 
 def _rule_number(hit: RuleHit) -> int:
     return int(hit.rule[1:])
 
 
-def evaluate(answers: DialogueAnswers, self_check_flags: Iterable[str] = ()) -> list[RuleHit]:
-    """The rules that apply to these answers (and to the employee's self-check flags, by
-    key), in rule order, each follow-up once.
-
-    No rule applies when there is no home working: zero days a week, or a decision that the
-    work is done at the office.
-    """
-    if answers.days_per_week == 0:
+def evaluate(
+    answers: DialogueAnswers,
+    self_check_flags: Iterable[str] = (),
+    policy: Policy | None = None,
+) -> list[RuleHit]:
+    """The follow-ups that apply to these answers (and to the employee's self-check flags,
+    by key), in rule order, each once."""
+    policy = policy or policies.active()
+    if not home_working(answers):
         return []
-    if answers.decision == "not_approved":
-        return []
-    hits = [hit for rule in RULES for hit in rule(answers)]
-    hits += [FLAG_ACTIONS[f] for f in self_check_flags if f in FLAG_ACTIONS]
+    hits = [
+        RuleHit(a.rule, a.kind, a.key)
+        for a in policy.actions
+        if policies.holds(policy, a.when, answers)
+    ]
+    flagged = set(self_check_flags)
+    for flag in policy.flags:
+        if flag.key in flagged and flag.action is not None:
+            added = policy.action(flag.action)
+            hits.append(RuleHit(added.rule, added.kind, added.key))
     unique = list({hit.key: hit for hit in hits}.values())
     return sorted(unique, key=_rule_number)
 

@@ -1,4 +1,7 @@
-"""The one place every user-facing text comes from: ``content/<locale>.toml``.
+"""The one place every user-facing text comes from: ``content/<locale>.toml``, and the
+policy file (``content/policy.toml``) for the rules' titles, the follow-ups' meanings and the
+sources (``rules.<id>``, ``actions.<key>``, ``sources.<id>.title``/``.url``). A threshold's
+name in braces (``{laptop_hours}``) shows the policy's value.
 
 Danish (da-DK) is the primary language; English (en-US) is chosen when the Teams locale is
 English. Keys are dotted paths (``steps.tasks.title``); placeholders use ``str.format``.
@@ -11,6 +14,8 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from core import policy as policies
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 DEFAULT_LOCALE = "da-DK"
@@ -53,9 +58,21 @@ class Texts:
         return set(self._entries)
 
 
+def _number(value: float, locale: str) -> str:
+    text = f"{value:g}"
+    return text.replace(".", ",") if locale == DEFAULT_LOCALE else text
+
+
 @cache
 def texts_for(locale: str) -> Texts:
     locale = pick_locale(locale)
     with (CONTENT_DIR / f"{locale}.toml").open("rb") as fh:
         tree = tomllib.load(fh)
-    return Texts(locale, dict(flatten(tree)))
+    policy = policies.active()
+    entries = {**dict(flatten(tree)), **policies.texts(policy, locale)}
+    for name, value in policy.thresholds.items():
+        mark, shown = "{" + name + "}", _number(value, locale)
+        entries = {
+            k: v.replace(mark, shown) if isinstance(v, str) else v for k, v in entries.items()
+        }
+    return Texts(locale, entries)

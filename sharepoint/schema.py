@@ -143,7 +143,7 @@ def fields(record: AgreementRecord, summary_url: str) -> dict[str, Any]:
         "DaysPerWeek": record.days_per_week,
         "Decision": t(f"fields.decision.choices.{decision}") if decision else None,
         "AgreementState": t(f"states.{state}"),
-        "RulesTriggered": "\n".join(t(f"rules.{r}") for r in record.rules),
+        "RulesTriggered": "\n".join(f"{r} {t(f'rules.{r}')}" for r in record.rules),
         "FollowUpActions": "\n".join(t(f"actions.{a.key}") for a in actions),
         "FollowUpDate": _iso_date(follow_up),
         "ConcludedAt": _iso_time(record.concluded_at),

@@ -29,7 +29,9 @@ async def test_whole_dialogue_stores_an_agreement(manager, db_path):
     review = await walk_to_review(manager)
     body = str(review.card)
     assert "Gennemse aftalen" in body
-    assert "R1 Skærmarbejde" in body and "R2" in body and "R6" in body
+    assert "Skærmarbejde" in body and "Bærbar, tablet og telefon" in body
+    # Users see plain titles, never the rules' numbers.
+    assert "Arbejdspladsvurdering (APV)" in body and "R1 " not in body and "R6 " not in body
     sent = await manager.submit(review, action_data(review.card, "conclude"))
     summary = [s for s in sent if s.card]
     assert summary and "Aftale om hjemmearbejde" in str(summary[0].card)

@@ -1,11 +1,17 @@
-"""Each rule of the guidance on both sides of its boundary (pure functions, no bot)."""
+"""Each rule of the guidance on both sides of its boundary (pure functions, no bot). The
+boundaries are read from the policy file, as the bot reads them."""
 
 from __future__ import annotations
 
 import pytest
 
+from core import policy as policies
 from core.rules import evaluate, triggered_rules
 from tests.answers import typed_answers
+
+POLICY = policies.load()
+DAYS = int(POLICY.thresholds["screen_work_days"])
+HOURS = POLICY.thresholds["laptop_hours"]
 
 #: The card values that make the base case: one day a week at the employer's wish, a laptop
 #: for an hour, the furniture in place, approved.
@@ -41,18 +47,21 @@ def test_base_case_has_only_the_rules_every_home_worker_meets():
     assert triggered_rules(evaluate(BASE)) == ["R4", "R5", "R6", "R10", "R11", "R12"]
 
 
-@pytest.mark.parametrize(("days", "fires"), [("1", False), ("2", True), ("5", True)])
-def test_r1_screen_work_rules_from_two_days(days, fires):
+@pytest.mark.parametrize(("days", "fires"), [(DAYS - 1, False), (DAYS, True), (5, True)])
+def test_r1_screen_work_rules_from_the_threshold(days, fires):
+    days = str(days)
     assert ("screen_work_rules" in keys(with_(tasks={"days_per_week": days}))) is fires
 
 
-@pytest.mark.parametrize(("days", "fires"), [("1", False), ("2", True)])
+@pytest.mark.parametrize(("days", "fires"), [(DAYS - 1, False), (DAYS, True)])
 def test_r7_eye_test_offered_with_screen_work(days, fires):
+    days = str(days)
     assert ("offer_eye_test" in keys(with_(tasks={"days_per_week": days}))) is fires
 
 
-@pytest.mark.parametrize(("hours", "fires"), [("2", False), ("2,5", True), ("8", True)])
-def test_r2_laptop_over_two_hours_needs_keyboard_and_mouse(hours, fires):
+@pytest.mark.parametrize(("hours", "fires"), [(HOURS, False), (HOURS + 0.5, True), (8, True)])
+def test_r2_laptop_over_the_threshold_needs_keyboard_and_mouse(hours, fires):
+    hours = f"{hours:g}".replace(".", ",")
     answers = with_(technology={"laptop_hours": hours})
     assert ("separate_keyboard_mouse" in keys(answers)) is fires
 

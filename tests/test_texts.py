@@ -6,11 +6,10 @@ import tomllib
 
 import pytest
 
+from core import policy as policies
 from core.dialogue import SEQUENCE as DIALOGUE_SEQUENCE
 from core.fields import FORM_STEPS
-from core.rules import RULES
 from core.texts import CONTENT_DIR, LOCALES, flatten, pick_locale, texts_for
-from tests.answers import typed_answers
 
 
 def entries(locale: str) -> dict[str, str]:
@@ -39,12 +38,14 @@ def test_every_field_step_choice_and_rule_has_text(locale):
             assert t(f"fields.{f.id}.label")
             for c in f.choices:
                 assert t(f"{f.choices_text_key}.{c}")
-    for n in range(1, 13):
-        assert t(f"rules.R{n}")
-    answers = typed_answers({"technology": {"main_device": "tablet_phone"}})
-    hits = [h for rule in RULES for h in rule(answers)]
-    for h in hits:
-        assert t(f"actions.{h.key}")
+    policy = policies.active()
+    assert sorted(policy.rules, key=lambda r: int(r[1:])) == [f"R{n}" for n in range(1, 13)]
+    for rule in policy.rules:
+        assert t(f"rules.{rule}") and rule not in t(f"rules.{rule}")
+    for action in policy.actions:
+        assert t(f"actions.{action.key}") and "{" not in t(f"actions.{action.key}")
+    for flag in policy.flags:
+        assert t(f"flags.{flag.key}.advice") and t(f"flags.{flag.key}.manager")
 
 
 def test_danish_is_the_default_and_english_follows_teams():
