@@ -134,7 +134,9 @@ async def test_edit_a_topic_from_the_review_returns_to_the_review(manager, db_pa
     )
     review2 = sent[-1].card
     assert action_data(review2, "conclude")["step"] == "review"
-    assert "Bærbar, tablet og telefon" not in str(review2)  # 1 hour: the keyboard rule no longer fires
+    assert "Bærbar, tablet og telefon" not in str(
+        review2
+    )  # 1 hour: the keyboard rule no longer fires
     await manager.submit(sent[-1], action_data(review2, "conclude"))
     record = sqlite3.connect(db_path).execute("SELECT record FROM agreements").fetchone()[0]
     assert '"laptop_hours": 1.0' in record and "separate_keyboard_mouse" not in record

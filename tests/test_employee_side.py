@@ -75,9 +75,7 @@ async def test_invitation_self_check_manager_sees_it_and_confirmation(manager, e
     await answer_step(manager, "tasks", STEP_ANSWERS)
     await answer_step(manager, "environment", STEP_ANSWERS)
     technology = json.dumps(manager.last_card().card, ensure_ascii=False)
-    assert (
-        "Medarbejderens selvtjek" in technology and "Mangler en egnet kontorstol." in technology
-    )
+    assert "Medarbejderens selvtjek" in technology and "Mangler en egnet kontorstol." in technology
     for step in ("technology", "ergonomics", "weighing", "outcome"):
         await answer_step(manager, step, STEP_ANSWERS)
     review = manager.last_card()
