@@ -192,7 +192,19 @@ class Screens:
             "rules": view.rule_view(hits, t),
             "labels": {
                 key: t(f"review.{key}")
-                for key in ("actions_title", "info_title", "no_rules", "edit_label", "edit_error")
+                for key in (
+                    "actions_title",
+                    "no_rules",
+                    "edit_label",
+                    "edit_error",
+                    "show_answers",
+                    "show_self_check",
+                )
+            }
+            | {
+                "show_info": t(
+                    "review.show_info", count=sum(h.kind == "info" for h in hits)
+                )
             },
         }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import policy as policies
 from core.answers import DialogueAnswers
 from core.dialogue import Dialogue
 from core.fields import (
@@ -167,8 +168,19 @@ def sections(answers: DialogueAnswers, t: Texts) -> list[dict[str, Any]]:
 
 
 def rule_view(hits: list[RuleHit], t: Texts) -> dict[str, list[dict[str, str]]]:
+    """Each follow-up with its plain title, who does it, what it means and where to read
+    more (from the policy file)."""
+    policy = policies.active()
+
     def line(h: RuleHit) -> dict[str, str]:
-        return {"rule": t(f"rules.{h.rule}"), "text": t(f"actions.{h.key}")}
+        action = policy.action(h.key)
+        return {
+            "title": t(f"rules.{h.rule}"),
+            "owner": t(f"owners.{action.owner}"),
+            "text": t(f"actions.{h.key}"),
+            "source_title": t(f"sources.{action.source}.title"),
+            "source_url": t(f"sources.{action.source}.url"),
+        }
 
     return {
         "actions": [line(h) for h in hits if h.kind == "action"],

@@ -47,8 +47,15 @@ async def test_manager_completes_a_dialogue_in_the_agents_playground(tmp_path):
                     shown = await page.card_json(-2)
                     assert not [a for a in shown.get("actions", [])], f"{step} was not replaced"
                 review = await page.card_json(-1)
-                assert "Gennemse aftalen" in str(review) and "R1 Skærmarbejde" in str(review)
+                assert "Gennemse aftalen" in str(review) and "Det skal gøres" in str(review)
                 await page.screenshot(ARTIFACTS, "08-review", card_only=True)
+                # The answers are folded away until asked for, in the real renderer too.
+                answers = page.latest_card().get_by_text("Sagsbehandling og notater")
+                assert not await answers.is_visible()
+                await page.click_action("Vis alle svar")
+                await answers.wait_for(state="visible")
+                await page.screenshot(ARTIFACTS, "08-review-answers", card_only=True)
+                await page.click_action("Vis alle svar")
                 await page.submit_card(title_of(review, "conclude"), new_cards=1)
                 # One playground has no employee to reach: the manager is told so, plainly.
                 await page.wait_for_bot_text("kunne ikke sende den til Mette Sørensen")
