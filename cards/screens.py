@@ -133,9 +133,19 @@ class Screens:
         data: dict[str, Any],
         **extra: Any,
     ) -> dict[str, Any]:
+        source = policies.active().read_more.get(step.id)
+        read_more = (
+            {
+                "text": t("common.read_more", title=t(f"sources.{source}.title")),
+                "url": t(f"sources.{source}.url"),
+            }
+            if source
+            else None
+        )
         return self.renderer.render(
             template,
             title=t(f"steps.{step.id}.title"),
+            read_more=read_more,
             intro=t(f"steps.{step.id}.intro"),
             progress=progress,
             errors=view.error_lines(step, errors or [], t),
@@ -185,6 +195,7 @@ class Screens:
             cancel_question=t("common.cancel_question", employee=employee_display(dialogue, t)),
             equipment=EQUIPMENT_ITEMS,
             equipment_title=t("fields.equipment.label"),
+            systematic_hint=t("steps.tasks.systematic_hint"),
         )
 
     def _rules_context(self, hits: list[RuleHit], t: Texts) -> dict[str, Any]:
@@ -237,10 +248,11 @@ class Screens:
         return self.renderer.render("answered", title=title, note=note, answers=answers or [])
 
     def answered_step(self, answers: FormAnswers, step: Step, t: Texts) -> dict[str, Any]:
+        note = t("common.answered")
+        if step.id == "tasks" and answers.values("tasks").get("systematic") == "yes":
+            note = t("steps.tasks.med_first")  # not only at the review: now
         return self.answered(
-            t(f"steps.{step.id}.title"),
-            t("common.answered"),
-            view.facts(step, answers.values(step.id), t),
+            t(f"steps.{step.id}.title"), note, view.facts(step, answers.values(step.id), t)
         )
 
     def agreement(

@@ -144,6 +144,8 @@ class Policy(_Strict):
     rules: dict[str, Rule]
     actions: list[Action]
     flags: list[Flag]
+    #: step id -> the source a step's card links to ("read more").
+    read_more: dict[str, str] = {}
 
     def action(self, key: str) -> Action:
         for a in self.actions:
@@ -259,6 +261,12 @@ def check(policy: Policy) -> None:
         if flag.action is not None and flag.action not in keys:
             raise PolicyError(f"{where}.action: no action {flag.action!r} in [[actions]]")
         _check_trigger(policy, flag.when, self_check, where)
+    steps = set(DialogueAnswers.STEPS) | set(SelfCheckAnswers.STEPS)
+    for step_id, source in policy.read_more.items():
+        if step_id not in steps:
+            raise PolicyError(f"read_more.{step_id}: there is no step {step_id!r}")
+        if source not in policy.sources:
+            raise PolicyError(f"read_more.{step_id}: no source {source!r} in [sources]")
 
 
 def _first_problem(error: ValidationError) -> str:

@@ -328,3 +328,12 @@ async def test_an_unreachable_employee_is_named_once_not_as_sent(manager, employ
     said = " ".join(texts_of(await manager.submit(review, action_data(review.card, "conclude"))))
     assert "jeg kunne ikke sende den til Mette Sørensen" in said
     assert "som skal bekræfte den. Du får besked" not in said
+
+
+async def test_the_self_check_links_the_equipment_requirements(employee):
+    await employee.say("selvtjek")
+    for step in ("sc_work", "sc_contact"):
+        await answer_step(employee, step, SELF_CHECK_ANSWERS)
+    equipment = json.dumps(employee.last_card().card, ensure_ascii=False)
+    assert "Læs mere: Krav til udstyret ved en skærmarbejdsplads" in equipment
+    assert "https://www.kropogkontor.dk/" in equipment

@@ -54,3 +54,25 @@ async def test_whole_dialogue_stores_an_agreement(manager, db_path):
     status = await manager.say("status")
     assert "Mette Sørensen" in str(status[-1].card)
     assert "Godkendt med betingelser" in str(status[-1].card)
+
+
+async def test_the_med_point_comes_on_the_tasks_step_when_the_unit_works_systematically(manager):
+    await manager.say("start")
+    first = manager.last_card()
+    await manager.submit(first, {**action_data(first.card, "next"), **STEP_ANSWERS["employee"]})
+    tasks = manager.last_card()
+    assert "MED-udvalg" in str(tasks.card)  # the hint beside the question, before answering
+    answers = {**STEP_ANSWERS["tasks"], "systematic": "yes"}
+    await manager.submit(tasks, {**action_data(tasks.card, "next"), **answers})
+    replaced = str(tasks.card)  # the read-only copy in place of the tasks card
+    assert "drøftes i MED-udvalget, før ordningen går i gang" in replaced
+
+
+async def test_the_technology_card_links_the_managers_checklist(manager):
+    await manager.say("start")
+    for step in STEPS[:3]:
+        card = manager.last_card()
+        await manager.submit(card, {**action_data(card.card, "next"), **STEP_ANSWERS[step]})
+    technology = str(manager.last_card().card)
+    assert "Læs mere: Tjekliste for ledere" in technology
+    assert "https://www.arbejdsmiljoweb.dk/" in technology

@@ -114,6 +114,11 @@ def test_texts_show_the_thresholds_value_and_plain_titles():
             "flags[11] (eye_test).action: no action 'eye_glasses'",
         ),
         ("laptop_hours = 2\n", "laptop_hours = 2\nlaptop_hours = 3\n", "not valid TOML"),
+        (
+            'sc_equipment = "equipment"',
+            'sc_equipmnt = "equipment"',
+            "read_more.sc_equipmnt: there is no step 'sc_equipmnt'",
+        ),
     ],
 )
 def test_a_policy_with_a_problem_is_named_in_one_line(tmp_path, old, new, problem):
