@@ -112,6 +112,8 @@ class Screens:
             "help",
             title=t("help.title"),
             intro=t("help.intro"),
+            about_title=t("help.about_title"),
+            about=[t(f"help.about_{n}") for n in range(1, 5)],
             commands_title=t("help.commands_title"),
             commands=[t(f"help.cmd_{c}") for c in HELP_COMMANDS],
             sources_title=t("help.sources_title"),
@@ -196,6 +198,10 @@ class Screens:
             equipment=EQUIPMENT_ITEMS,
             equipment_title=t("fields.equipment.label"),
             systematic_hint=t("steps.tasks.systematic_hint"),
+            weighing_hint=t("steps.outcome.weighing_hint")
+            if dialogue.answers.weighing
+            and dialogue.answers.weighing.weigh_organisation == "against"
+            else None,
         )
 
     def _rules_context(self, hits: list[RuleHit], t: Texts) -> dict[str, Any]:
@@ -212,11 +218,7 @@ class Screens:
                     "show_self_check",
                 )
             }
-            | {
-                "show_info": t(
-                    "review.show_info", count=sum(h.kind == "info" for h in hits)
-                )
-            },
+            | {"show_info": t("review.show_info", count=sum(h.kind == "info" for h in hits))},
         }
 
     def review(

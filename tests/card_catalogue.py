@@ -80,6 +80,11 @@ def all_cards() -> Iterator[tuple[str, dict[str, Any]]]:
                         f"{step_id} answered {tag}",
                         screens.answered_step(answered_dialogue(locale, "review").answers, step, t),
                     )
+            against = answered_dialogue(locale, "outcome")
+            against.answers.put(
+                "weighing", {**against.answers.values("weighing"), "weigh_organisation": "against"}
+            )
+            yield f"outcome against the organisation {tag}", screens.step(against, t)
             big = long_text_dialogue(locale)
             yield f"review long {tag}", screens.review(big, t)
             record = build_record(big, 1, AWAITING_EMPLOYEE, "2026-11-26")

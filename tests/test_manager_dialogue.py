@@ -76,3 +76,23 @@ async def test_the_technology_card_links_the_managers_checklist(manager):
     technology = str(manager.last_card().card)
     assert "Læs mere: Tjekliste for ledere" in technology
     assert "https://www.arbejdsmiljoweb.dk/" in technology
+
+
+async def test_approving_against_the_organisations_needs_gets_a_hint_on_weighing(manager):
+    await manager.say("start")
+    for step in STEPS[:-1]:  # up to the outcome
+        card = manager.last_card()
+        answers = dict(STEP_ANSWERS[step])
+        if step == "weighing":
+            answers["weigh_organisation"] = "against"
+        await manager.submit(card, {**action_data(card.card, "next"), **answers})
+    outcome = str(manager.last_card().card)
+    assert "Organisationens behov taler imod hjemmearbejde, og de vejer tungest" in outcome
+
+
+async def test_the_outcome_has_no_hint_when_the_organisation_supports_it(manager):
+    await manager.say("start")
+    for step in STEPS[:-1]:
+        card = manager.last_card()
+        await manager.submit(card, {**action_data(card.card, "next"), **STEP_ANSWERS[step]})
+    assert "taler imod hjemmearbejde" not in str(manager.last_card().card)
