@@ -11,6 +11,7 @@ import json
 import logging
 import math
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -506,3 +507,19 @@ async def test_another_instance_on_the_same_store_keeps_the_window(server, db_pa
     assert server.inside_windows() == []
     assert len(server.items(LIST)) == 2
     assert first_after(server, window.sent) >= window.sent + 1
+
+
+async def test_the_shared_window_only_moves_later_and_status_shows_it(
+    store, db_path, monkeypatch, capsys
+):
+    outbox = Outbox(store)
+    assert await outbox.graph_wait() is None
+    now = datetime.now(UTC)
+    await outbox.hold_graph(now + timedelta(seconds=60), "HTTP 429 TooManyRequests")
+    await outbox.hold_graph(now + timedelta(seconds=5), "HTTP 503 serviceNotAvailable")
+    assert await outbox.graph_wait() == (now + timedelta(seconds=60), "HTTP 429 TooManyRequests")
+    monkeypatch.setenv("DATABASE_PATH", str(db_path))
+    monkeypatch.setenv("SHAREPOINT_SITE_URL", SITE_URL)
+    assert await asyncio.to_thread(cli.main, ["status"]) == 0
+    out = capsys.readouterr().out
+    assert "Graph asked the bot to wait until" in out and "(HTTP 429 TooManyRequests)" in out
