@@ -34,9 +34,16 @@ class Report:
 
 
 async def provision(
-    client: GraphClient, site_url: str, list_name: str, library: str, folder: str
+    client: GraphClient,
+    site_url: str,
+    list_name: str,
+    library: str,
+    folder: str,
+    report: Report | None = None,
 ) -> Report:
-    report = Report()
+    """Make what is missing; the changes go into ``report`` as they are made, so a caller
+    whose run is cut short (Graph down or throttling too long) can still say what changed."""
+    report = Report() if report is None else report
     site = await get_site(client, site_url)
     site_id = site["id"]
     wanted = schema.columns()

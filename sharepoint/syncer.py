@@ -9,9 +9,13 @@ version, exactly once.
   record again, since the bot's store decides the agreement's fields.
 - With more than one request due, requests travel in ``$batch`` es of at most 20, documents
   and items in batches of their own; each request of a batch succeeds or fails on its own.
-- 429 and 503 wait for Retry-After (before the next request at all, not only for that
-  entry); 5xx, timeouts and reset connections back off exponentially. Everything that is
-  not sent stays in the outbox with its reason, and a restarted process goes on from there.
+- 429 and 503 wait for Retry-After before the next request at all, not only for that
+  entry, counted from the moment the answer arrived (the Graph client holds every request
+  until then). The moment is kept in the store too, so the other bot instances on the same
+  store wait for it as well; a pass starts only when it has passed. 5xx, timeouts and reset
+  connections back off exponentially, and a failed pass waits at least for the window Graph
+  gave. Everything that is not sent stays in the outbox with its reason, and a restarted
+  process goes on from there.
 """
 
 from __future__ import annotations
@@ -96,13 +100,19 @@ class Syncer:
     ) -> None:
         self.outbox = outbox
         self.client = client
+        # The outbox's store is shared by every bot instance: Retry-After windows are kept
+        # there, so none of them sends inside a window another was given.
+        client.window = outbox
         self.locate = locate
         self.interval = interval
         self.target: Target | None = None
-        self._pause = 0.0
-        #: Seconds between two requests while Graph throttles: set from Retry-After when a
-        #: request is throttled, eased off after each request that passes untouched, so the
-        #: syncer settles near the rate Graph allows instead of sending batches that bounce.
+        #: Graph asked for a wait (Retry-After) during the pass.
+        self.throttled = False
+        #: Seconds between the starts of two requests while Graph throttles: set from
+        #: Retry-After when a request is throttled, eased off after each request that passes
+        #: untouched, so the syncer settles near the rate Graph allows instead of sending
+        #: batches that bounce. Pacing only: the Retry-After window itself is kept by the
+        #: client, from the answer.
         self.spacing = 0.0
         self._last_send = 0.0
 
@@ -110,10 +120,11 @@ class Syncer:
 
     async def drain_once(self) -> int:
         """Send what is due (one batch of documents, one of items); how many were due."""
+        self.throttled = False
+        await self.client.ready()  # what is due is read after any Retry-After window
         if self.target is None:
             self.target = await self.locate()
         target = self.target
-        self._pause = 0.0
         documents = await self.outbox.due("document", BATCH_LIMIT)
         items = await self.outbox.due("item", BATCH_LIMIT)
         if documents:
@@ -183,7 +194,7 @@ class Syncer:
         pause = max((a.retry_after() or 0.0 for a in answers.values()), default=0.0)
         if pause:
             self.spacing = max(pause * self.client.wait_scale, self.spacing)
-            self._pause = max(self._pause, pause * self.client.wait_scale)
+            self.throttled = True
         else:
             self.spacing = self.spacing * 0.95 if self.spacing > 0.001 else 0.0
         return answers
@@ -289,7 +300,7 @@ class Syncer:
             tried = 0
             while due := await self.drain_once():
                 tried += due
-                if self._pause:  # Graph asks us to wait: the next start will go on
+                if self.throttled:  # Graph asks us to wait: the next start will go on
                     break
             return tried
 
@@ -312,17 +323,15 @@ class Syncer:
                 # Graph unreachable, the list not provisioned, the sign-in refused, …: every
                 # pending entry waits with the reason, which `python -m sharepoint pending` shows.
                 failures += 1
-                wait = self.client.backoff(min(failures, 7))
+                # At least the Retry-After window of the last answer (counted from it).
+                wait = max(self.client.backoff(min(failures, 7)), self.client.window_left())
                 reason = _reason(error)
                 log.warning("sharepoint sync waits %.1fs: %s", wait, reason)
                 with contextlib.suppress(Exception):
                     await self.outbox.postpone_all(reason, wait)
                 await asyncio.sleep(wait)
                 continue
-            if self._pause:
-                await asyncio.sleep(self._pause)
-                continue
-            if due:
+            if due:  # the next pass waits for any Retry-After window first
                 continue
             due_in = await self.outbox.next_due_in()
             await asyncio.sleep(

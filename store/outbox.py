@@ -23,6 +23,10 @@ from store.database import Database, utc_now
 
 #: Where the outbox is kept in SQL, for the admin listing.
 PENDING = "item_revision < revision OR doc_revision < revision"
+#: The row of the ``leases`` table that holds Graph's latest Retry-After for every instance
+#: on this store: ``until`` is the moment before which none of them sends to Graph, ``holder``
+#: the reason (the status and Graph's error code).
+GRAPH_WAIT = "sharepoint.graph_retry_after"
 
 
 async def enqueue(conn: aiosqlite.Connection, dialogue_id: str, version: int) -> None:
@@ -186,6 +190,24 @@ class Outbox:
                 f" WHERE {PENDING}",
                 (reason[:200], at, at),
             )
+
+    async def hold_graph(self, until: datetime, reason: str) -> None:
+        """Graph asked to wait (Retry-After) until ``until``: no instance sends before it. A
+        later moment replaces an earlier one, never the reverse."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+                " until = excluded.until WHERE excluded.until > leases.until",
+                (GRAPH_WAIT, reason[:200], until.isoformat(timespec="microseconds")),
+            )
+
+    async def graph_wait(self) -> tuple[datetime, str] | None:
+        """The latest moment Graph asked any instance to wait until, and why (it may be past)."""
+        row = await self.db.fetchone(
+            "SELECT holder, until FROM leases WHERE name = ?", (GRAPH_WAIT,)
+        )
+        return (datetime.fromisoformat(row["until"]), row["holder"]) if row else None
 
     async def pending(self) -> list[dict[str, Any]]:
         """What SharePoint does not have yet, and why: for the admin command."""

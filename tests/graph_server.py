@@ -23,7 +23,9 @@ It follows the public Microsoft Graph v1.0 documentation on learn.microsoft.com:
   each request throttled on its own (a 429 with ``Retry-After`` inside the outer 200); a
   non-JSON body is base64 with its ``Content-Type``. Drive uploads inside a batch answer with
   a base64-encoded JSON body, as Microsoft Q&A 1352007 reports ("by design").
-- "Microsoft Graph throttling guidance": 429 and 503 with ``Retry-After`` (seconds).
+- "Microsoft Graph throttling guidance": 429 and 503 with ``Retry-After`` (seconds); a
+  client must wait that long before its next request (inside a batch too: "best practices to
+  handle throttling", and the batch section of the same page).
 - "Microsoft Graph error responses": ``{"error": {"code", "message"}}``; 401
   ``InvalidAuthenticationToken`` for a missing or invalid bearer token.
 - The App Service managed identity token endpoint ("Managed identities for App Service",
@@ -32,6 +34,11 @@ It follows the public Microsoft Graph v1.0 documentation on learn.microsoft.com:
 
 Not documented, and assumed here as the bot assumes it: a create that breaks a unique column
 answers 409. ``dependsOn`` in batches is not implemented (the bot does not use it).
+
+For the tests, not part of Graph: the server notes when every Graph request arrived and when
+every answer carrying ``Retry-After`` (outer, or inside a batch) was written, so a test can
+ask which requests came inside a window it gave (``inside_windows``); ``latency`` makes every
+answer take a while, as Graph's do.
 """
 
 from __future__ import annotations
@@ -68,6 +75,8 @@ _CHILDREN = re.compile(r"^/drives/([^/]+)/root/children$")
 _UPLOAD = re.compile(r"^/drives/([^/]+)/items/([^/]+):/(.+):/content$")
 _FILTER = re.compile(r"^fields/(\w+) eq '((?:[^']|'')*)'$")
 _TYPES = ("text", "number", "dateTime", "choice", "boolean")
+#: On a $batch answer: the longest Retry-After of the requests inside it.
+INNER_RETRY_AFTER = web.ResponseKey("inner_retry_after", float)
 
 
 def error(status: int, code: str, message: str = "", **headers: str) -> tuple[int, dict, Any]:
@@ -87,19 +96,36 @@ class Faults:
     retry_after: int = 1
     hang: float = 2.0
     seed: int = 7
+    #: At most this many faults in all (outer and inside batches), then none: an outage or a
+    #: stretch of throttling that ends. None: no end.
+    limit: int | None = None
 
     def __post_init__(self) -> None:
         self.random = random.Random(self.seed)
+        self.used = 0
+
+    def spent(self) -> bool:
+        return self.limit is not None and self.used >= self.limit
 
     def pick(self) -> str:
         """The fault for one outer request, or "" for none."""
+        if self.spent():
+            return ""
         roll = self.random.random()
         for kind in ("throttle", "unavailable", "server_error", "timeout", "reset"):
             chance = getattr(self, kind)
             if roll < chance:
+                self.used += 1
                 return kind
             roll -= chance
         return ""
+
+    def throttle_inside(self) -> bool:
+        """Is this request inside a batch throttled?"""
+        if self.spent() or self.random.random() >= self.batch_throttle:
+            return False
+        self.used += 1
+        return True
 
 
 class Throttle:
@@ -119,6 +145,33 @@ class Throttle:
             self.tokens -= 1
             return None
         return max(1, int((1 - self.tokens) / self.rate + 0.999))
+
+
+@dataclass(frozen=True)
+class Window:
+    """An answer with Retry-After asking for ``seconds``; ``status`` is the outer status (200
+    for a batch). ``sent`` (time.monotonic()) is taken just before the answer is written: the
+    client cannot have had it earlier, so a request that arrives less than ``seconds`` after
+    ``sent`` came inside the window, whatever the network did. ``written`` is taken once the
+    last byte was handed to the socket; the answer left somewhere in between, and a window
+    counted from ``written`` would blame a client for this process being paused after the
+    write (seen: up to 5 ms on a busy machine)."""
+
+    sent: float
+    written: float
+    seconds: float
+    status: int
+    inside_batch: bool
+
+    def holds(self, moment: float, scale: float = 1.0) -> bool:
+        return self.sent < moment < self.sent + self.seconds * scale
+
+
+def retry_after_of(headers: dict[str, str]) -> float | None:
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            return float(value)
+    return None
 
 
 @dataclass
@@ -153,6 +206,7 @@ class GraphServer:
         faults: Faults | None = None,
         throttle: Throttle | None = None,
         page_size: int = 50,
+        latency: float = 0.0,
     ) -> None:
         self.hostname, self.site_path = hostname, site_path
         self.site_id = f"{hostname},{uuid.uuid4()},{uuid.uuid4()}"
@@ -160,6 +214,9 @@ class GraphServer:
         self.faults = faults or Faults()
         self.throttle = throttle
         self.page_size = page_size
+        #: Seconds every Graph request takes before its answer (Graph's own work: a batch of
+        #: uploads takes a while), so "since the request" and "since the answer" differ.
+        self.latency = latency
         self.down = False
         self.stats = Stats()
         self.lists: dict[str, dict[str, Any]] = {}
@@ -176,6 +233,11 @@ class GraphServer:
         self.children: dict[tuple[str, str], str] = {}
         self.url = ""
         self._runner: web.AppRunner | None = None
+        #: When each Graph request arrived (time.monotonic(), on entering the handler), with
+        #: its method and whether it was a $batch.
+        self.arrivals: list[tuple[float, str]] = []
+        #: Every Retry-After this server gave, from the moment its answer was written.
+        self.windows: list[Window] = []
 
     # --- running ------------------------------------------------------------------------------
 
@@ -209,6 +271,20 @@ class GraphServer:
     def files(self) -> dict[str, bytes]:
         return {i["name"]: i["content"] for i in self.drive_items.values() if "file" in i}
 
+    def inside_windows(self, scale: float = 1.0) -> list[str]:
+        """Requests that arrived inside a Retry-After window this server had given (its
+        seconds times ``scale``, for a client whose waits are scaled); empty when none did."""
+        found = []
+        for window in self.windows:
+            for at, what in self.arrivals:
+                if window.holds(at, scale):
+                    where = "inside a batch" if window.inside_batch else "outer"
+                    found.append(
+                        f"{what} {at - window.sent:.3f}s after a Retry-After {window.seconds:g}"
+                        f" ({window.status}, {where})"
+                    )
+        return found
+
     def edit_item(self, name: str, item_id: str, **fields: Any) -> None:
         """Someone changes the item in SharePoint: its eTag moves on."""
         lst = self.the_list(name)
@@ -231,6 +307,32 @@ class GraphServer:
         )
 
     async def _http(self, request: web.Request) -> web.StreamResponse:
+        """Every Graph request: noted on arrival; an answer with Retry-After (outer or inside
+        a batch) is written here, its window noted from the moment before it was written."""
+        self.arrivals.append((time.monotonic(), f"{request.method} {request.path}"))
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        response, retry_after, inside = await self._answer(request)
+        if retry_after is not None:
+            sent = time.monotonic()
+            await response.prepare(request)
+            await response.write_eof()
+            self.windows.append(
+                Window(sent, time.monotonic(), retry_after, response.status, inside)
+            )
+        return response
+
+    async def _answer(self, request: web.Request) -> tuple[web.StreamResponse, float | None, bool]:
+        """The answer, its Retry-After (the longest inside a batch) and whether that came from
+        inside a batch."""
+        response = await self._respond(request)
+        retry_after = retry_after_of(dict(response.headers))
+        if retry_after is not None:
+            return response, retry_after, False
+        inner = response.get(INNER_RETRY_AFTER)
+        return response, inner, inner is not None
+
+    async def _respond(self, request: web.Request) -> web.StreamResponse:
         self.stats.http += 1
         self.stats.user_agents.add(request.headers.get("User-Agent", ""))
         if self.down:
@@ -267,7 +369,13 @@ class GraphServer:
             )
         if after:  # the change is made, but its answer never arrives
             return await self._lose(request, kind)
-        return self._json(*answer)
+        response = self._json(*answer)
+        if path == "/$batch" and isinstance(answer[2], dict):
+            inner = [retry_after_of(r.get("headers") or {}) for r in answer[2].get("responses", [])]
+            longest = max((x for x in inner if x is not None), default=None)
+            if longest is not None:
+                response[INNER_RETRY_AFTER] = longest
+        return response
 
     async def _lose(self, request: web.Request, kind: str) -> web.StreamResponse:
         if kind == "timeout":
@@ -309,7 +417,7 @@ class GraphServer:
 
     def _one(self, sub: dict[str, Any]) -> dict[str, Any]:
         rid = str(sub.get("id"))
-        if self.faults.random.random() < self.faults.batch_throttle:
+        if self.faults.throttle_inside():
             self.stats.fault("batch_throttle")
             status, headers, body = error(
                 429, "TooManyRequests", **{"Retry-After": str(self.faults.retry_after)}

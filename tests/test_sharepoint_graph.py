@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import aiohttp
 import pytest
@@ -13,7 +15,7 @@ from azure.identity import aio
 
 from settings import Settings
 from sharepoint import credentials
-from sharepoint.graph import BATCH_LIMIT, USER_AGENT, GraphClient, GraphUnavailable
+from sharepoint.graph import BATCH_LIMIT, USER_AGENT, GraphClient, GraphUnavailable, Response
 from sharepoint.provisioning import provision
 from sharepoint.runtime import graph
 from tests.graph_server import Faults, GraphServer
@@ -67,8 +69,59 @@ async def test_retry_after_is_waited_for_then_the_caller_is_told(server):
             await client.request("GET", f"/sites/{server.site_id}")
     await credential.close()
     assert caught.value.status == 429
-    assert waits == [3.5, 3.5, 3.5]  # Retry-After 7 s, scaled; no wait after the last try
+    # Retry-After 7 s, scaled, counted from each answer (the fake sleep takes no time, so a
+    # hair less is left); no wait after the last try.
+    assert waits == pytest.approx([3.5, 3.5, 3.5], abs=0.05)
+    assert all(w <= 3.5 for w in waits)
     assert server.stats.http == 4
+
+
+def exact_settings(server: GraphServer) -> Settings:
+    """Waits not scaled: the server's Retry-After windows are real seconds."""
+    return settings_for(server, graph_wait_scale=1.0)
+
+
+async def test_a_429_inside_a_batch_holds_the_next_request_from_the_answer(server):
+    server.faults = Faults(batch_throttle=1.0, retry_after=1, limit=2)
+    path = f"/sites/{server.site_id}"
+    async with graph(exact_settings(server)) as client:
+        await client.json("GET", path)  # the token is fetched before the clock matters
+        answers = await client.batch(
+            [{"id": str(n), "method": "GET", "url": path} for n in range(5)]
+        )
+        assert sorted(a.status for a in answers.values()) == [200, 200, 200, 429, 429]
+        await client.json("GET", path)  # the 1 s of the batch's 429s is not over yet
+    [window] = server.windows
+    assert window.inside_batch and window.status == 200 and window.seconds == 1
+    assert server.inside_windows() == []
+    after = [at for at, _ in server.arrivals if at > window.sent]
+    assert window.sent + 1 <= after[0] < window.sent + 1.5  # waited, and not much longer
+
+
+async def test_a_503_holds_the_next_request_and_a_success_holds_none(server):
+    """A 503 with Retry-After on the outer request is retried when its window has passed,
+    counted from its answer; the request after the success goes at once."""
+    server.faults = Faults(unavailable=1.0, retry_after=1, limit=1)
+    path = f"/sites/{server.site_id}"
+    async with graph(exact_settings(server)) as client:
+        await client.json("GET", path)
+        started = len(server.arrivals)
+        await client.json("GET", path)
+    assert [w.status for w in server.windows] == [503]
+    assert server.inside_windows() == []
+    first, second = (at for at, _ in server.arrivals[started - 1 : started + 1])
+    assert second - first < 0.5
+
+
+def test_retry_after_is_read_in_seconds_and_as_an_http_date():
+    assert Response(429, {"Retry-After": "3"}).retry_after() == 3.0
+    assert Response(429, {"retry-after": "0"}).retry_after() == 0.0
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 28 < (Response(503, {"Retry-After": later}).retry_after() or 0) <= 30
+    past = format_datetime(datetime.now(UTC) - timedelta(seconds=30), usegmt=True)
+    assert Response(503, {"Retry-After": past}).retry_after() == 0.0
+    assert Response(503, {"Retry-After": "soon"}).retry_after() is None
+    assert Response(503, {}).retry_after() is None
 
 
 async def test_5xx_and_resets_are_retried_until_they_pass(server):

@@ -6,10 +6,12 @@ why."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -430,3 +432,94 @@ async def test_a_pass_that_cannot_start_keeps_the_work_and_says_why(
     pending = await Outbox(store).pending()
     assert [row["last_error"] for row in pending] == [reason, reason]
     assert server.items(LIST) == [] if problem == "sign-in" else server.lists == {}
+
+
+# --- Retry-After: no request inside a window Graph gave, counted from its answer -------------
+
+
+def exact(server: GraphServer, **extra) -> Settings:
+    """Waits not scaled (GRAPH_WAIT_SCALE 1): the server's Retry-After windows are real
+    seconds, so short Retry-After values (1 s) keep these tests quick instead."""
+    return Settings(_env_file=None, **graph_settings(server.url, graph_wait_scale=1.0, **extra))
+
+
+def first_after(server: GraphServer, moment: float) -> float:
+    return min(at for at, _ in server.arrivals if at > moment)
+
+
+async def test_a_429_inside_a_batch_holds_the_rest_of_the_pass_from_its_answer(server, store):
+    await provisioned(server)
+    await seed(store, 25)  # a pass sends 20 documents, then 20 items
+    server.faults = Faults(batch_throttle=1.0, retry_after=1, limit=3)  # 3 documents bounce
+    server.latency = 0.3  # each answer comes 0.3 s after its request
+    async with graph(exact(server)) as client:
+        await drain(syncer(store, client, exact(server)))
+    assert in_sharepoint(server) == await expected_items(store, server)
+    [window] = server.windows
+    assert window.inside_batch and window.seconds == 1
+    assert server.inside_windows() == []
+    assert first_after(server, window.sent) < window.sent + 1.5  # and not much later
+
+
+async def test_a_pass_that_fails_waits_for_retry_after_before_the_next(server, store):
+    """Graph answers 503 with Retry-After while the syncer starts (an outage): each failed
+    pass is followed by the next only after the window, not after the pass-level backoff."""
+    await provisioned(server)
+    await seed(store, 3)
+    server.faults = Faults(unavailable=1.0, retry_after=1, limit=3)
+    settings = exact(server)
+    async with graph(settings) as client:
+        client.attempts = 1  # every failed request fails the pass at once
+        task = asyncio.create_task(syncer(store, client, settings).run())
+        try:
+            await _until(lambda: len(server.items(LIST)) == 3, 20)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert [w.status for w in server.windows] == [503, 503, 503]
+    assert server.inside_windows() == []
+    assert in_sharepoint(server) == await expected_items(store, server)
+
+
+async def test_another_instance_on_the_same_store_keeps_the_window(server, db_path):
+    """Two bot instances share the database: the window one of them was given holds the
+    other's requests too, though that one never saw the answer."""
+    await provisioned(server)
+    await _seed(db_path, 2)
+    first, second = Database(db_path), Database(db_path)
+    await first.open()
+    await second.open()
+    try:
+        for n in range(2):  # the documents went earlier: a pass is one batch of two items
+            await Outbox(first).document_done(f"d{n:05d}", 1, 1)
+        server.faults = Faults(batch_throttle=1.0, retry_after=1, limit=1)
+        async with graph(exact(server)) as client:
+            one = syncer(first, client, exact(server))
+            await one.drain_once()
+        [window] = server.windows
+        assert window.inside_batch
+        async with graph(exact(server)) as client:  # a fresh client: no memory of the 429
+            await drain(syncer(second, client, exact(server)))
+    finally:
+        await first.close()
+        await second.close()
+    assert server.inside_windows() == []
+    assert len(server.items(LIST)) == 2
+    assert first_after(server, window.sent) >= window.sent + 1
+
+
+async def test_the_shared_window_only_moves_later_and_status_shows_it(
+    store, db_path, monkeypatch, capsys
+):
+    outbox = Outbox(store)
+    assert await outbox.graph_wait() is None
+    now = datetime.now(UTC)
+    await outbox.hold_graph(now + timedelta(seconds=60), "HTTP 429 TooManyRequests")
+    await outbox.hold_graph(now + timedelta(seconds=5), "HTTP 503 serviceNotAvailable")
+    assert await outbox.graph_wait() == (now + timedelta(seconds=60), "HTTP 429 TooManyRequests")
+    monkeypatch.setenv("DATABASE_PATH", str(db_path))
+    monkeypatch.setenv("SHAREPOINT_SITE_URL", SITE_URL)
+    assert await asyncio.to_thread(cli.main, ["status"]) == 0
+    out = capsys.readouterr().out
+    assert "Graph asked the bot to wait until" in out and "(HTTP 429 TooManyRequests)" in out
