@@ -155,6 +155,7 @@ class Screens:
     def cancel_question(self, dialogue: Dialogue, t: Texts) -> dict[str, Any]:
         return self.renderer.render(
             "cancel",
+            title=t("common.cancel_title"),
             question=t("common.cancel_question", employee=employee_display(dialogue, t)),
             buttons=_buttons(t),
             data=view.envelope("cancel", dialogue),
