@@ -195,11 +195,13 @@ class Screens:
         )
 
     def _rules_context(self, hits: list[RuleHit], t: Texts) -> dict[str, Any]:
+        labels = {key: t(f"review.{key}") for key in ("actions_title", "info_title", "no_rules")}
         return {
             "rules": view.rule_view(hits, t),
             "labels": {
-                key: t(f"review.{key}")
-                for key in ("actions_title", "info_title", "no_rules", "edit_label", "edit_error")
+                **labels,
+                "edit_label": view.input_label(t("review.edit_label"), True, t),
+                "edit_error": t("review.edit_error"),
             },
         }
 
@@ -282,7 +284,7 @@ class Screens:
                 "confirm_title": t("confirm.confirm"),
                 "dispute_title": t("confirm.dispute"),
                 "send_title": t("confirm.send"),
-                "comment_label": t("confirm.comment_label"),
+                "comment_label": view.input_label(t("confirm.comment_label"), True, t),
                 "comment_error": t("confirm.comment_error"),
                 "comment_max": COMMENT_MAX,
                 "confirm": {**confirm, "verb": "confirm"},
