@@ -7,6 +7,7 @@ from typing import Any
 
 from cards.renderer import CardRenderer
 from cards.screens import employee_display
+from cards.view import input_label
 from core.reminders import DIGEST, NUDGE, PULSE, PULSE_CHOICES, PULSE_TOPICS, Digest
 from core.texts import Texts
 
@@ -36,7 +37,10 @@ class ReminderScreens:
             "pulse",
             title=t("pulse.title"),
             intro=t("pulse.intro"),
-            topics=[{"id": topic, "label": t(f"pulse.topics.{topic}")} for topic in PULSE_TOPICS],
+            topics=[
+                {"id": topic, "label": input_label(t(f"pulse.topics.{topic}"), True, t)}
+                for topic in PULSE_TOPICS
+            ],
             choices=[{"title": t(f"pulse.choices.{c}"), "value": c} for c in PULSE_CHOICES],
             error=t("pulse.error"),
             shared_note=t("pulse.shared_note"),

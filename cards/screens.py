@@ -161,6 +161,7 @@ class Screens:
     def cancel_question(self, dialogue: Dialogue, t: Texts) -> dict[str, Any]:
         return self.renderer.render(
             "cancel",
+            title=t("common.cancel_title"),
             question=t("common.cancel_question", employee=employee_display(dialogue, t)),
             buttons=_buttons(t),
             data=view.envelope("cancel", dialogue),
@@ -209,16 +210,13 @@ class Screens:
             "rules": view.rule_view(hits, t),
             "labels": {
                 key: t(f"review.{key}")
-                for key in (
-                    "actions_title",
-                    "no_rules",
-                    "edit_label",
-                    "edit_error",
-                    "show_answers",
-                    "show_self_check",
-                )
+                for key in ("actions_title", "no_rules", "show_answers", "show_self_check")
             }
-            | {"show_info": t("review.show_info", count=sum(h.kind == "info" for h in hits))},
+            | {
+                "show_info": t("review.show_info", count=sum(h.kind == "info" for h in hits)),
+                "edit_label": view.input_label(t("review.edit_label"), True, t),
+                "edit_error": t("review.edit_error"),
+            },
         }
 
     def review(
@@ -301,7 +299,7 @@ class Screens:
                 "confirm_title": t("confirm.confirm"),
                 "dispute_title": t("confirm.dispute"),
                 "send_title": t("confirm.send"),
-                "comment_label": t("confirm.comment_label"),
+                "comment_label": view.input_label(t("confirm.comment_label"), True, t),
                 "comment_error": t("confirm.comment_error"),
                 "comment_max": COMMENT_MAX,
                 "confirm": {**confirm, "verb": "confirm"},

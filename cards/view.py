@@ -79,6 +79,12 @@ def _card_value(f: Field, value: Any) -> Any:
     return value
 
 
+def input_label(label: str, required: bool, t: Texts) -> str:
+    """An input's label as the card shows it: a required input says so in words (read out by
+    a screen reader, unlike the renderer's red asterisk)."""
+    return f"{label} {t('common.required_suffix')}" if required else label
+
+
 def input_view(
     f: Field, t: Texts, value: Any = None, *, people_picker: bool = False
 ) -> dict[str, Any]:
@@ -86,7 +92,7 @@ def input_view(
     view: dict[str, Any] = {
         "id": f.id,
         "kind": f.kind,
-        "label": t(f"{key}.label"),
+        "label": input_label(t(f"{key}.label"), f.required, t),
         "required": f.required,
         "error": t("errors.required", label=t(f"{key}.label")),
         "value": _card_value(f, value),
