@@ -98,6 +98,7 @@ def all_cards() -> Iterator[tuple[str, dict[str, Any]]]:
             yield f"agreement disputed {tag}", screens.agreement(disputed, t)
             yield f"dispute {tag}", screens.dispute(big, "Æ" * 1000, t)
             yield f"invitation {tag}", screens.invitation(big, t)
+            yield f"cancel {tag}", screens.cancel_question(answered_dialogue(locale, "tasks"), t)
             for step in SELF_CHECK_STEPS:
                 open_check = done_self_check(locale)
                 open_check.step = step.id

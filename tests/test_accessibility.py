@@ -37,11 +37,9 @@ from typing import Any
 
 import pytest
 
-from cards.renderer import CardRenderer
-from cards.screens import Screens
-from core.texts import LOCALES, texts_for
+from core.texts import texts_for
 from tests.browser.playground import launch_chromium
-from tests.card_catalogue import all_cards, answered_dialogue
+from tests.card_catalogue import all_cards
 
 pytestmark = pytest.mark.browser
 
@@ -61,15 +59,7 @@ PAGE = """<!doctype html>
 <body><main id="cards"></main></body></html>"""
 
 
-def uncatalogued_cards() -> Iterator[tuple[str, dict[str, Any]]]:
-    """Cards the bot sends that ``all_cards()`` does not hold yet: the answer to ``afbryd``."""
-    screens = Screens(CardRenderer(), people_picker=False)
-    for locale in LOCALES:
-        dialogue = answered_dialogue(locale, "tasks")
-        yield f"cancel {locale}/text", screens.cancel_question(dialogue, texts_for(locale))
-
-
-CARDS = [*all_cards(), *uncatalogued_cards()]
+CARDS = list(all_cards())
 NAMES = [name for name, _ in CARDS]
 CARDS_BY_NAME = dict(CARDS)
 
