@@ -2,7 +2,7 @@
 
 ``python -m bench.echo_bot PORT [--cached]``. Its time per turn is what botbuilder, aiohttp
 and one reply to the connector cost; the dialogue bot is measured against it. ``--cached``
-gives it the same client cache and aiohttp sender the dialogue bot uses
+gives it the same kept clients and Bot Connector client the dialogue bot uses
 (bot/connector_cache.py, bot/connector_http.py), so that the ratio against it shows the cost
 of the dialogue bot's own code alone.
 """

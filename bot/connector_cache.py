@@ -1,23 +1,21 @@
 """Keep botbuilder's outbound clients instead of building new ones on every turn.
 
-botbuilder 4.17's CloudAdapter builds a new msrest ConnectorClient and a new token-service
-client for every incoming activity. Each construction costs about 7 ms of CPU (msrest builds
-its retry status list with a quadratic loop) and opens its own HTTP session that is never
-closed. The clients hold no per-turn state, so one per service URL and identity is kept, and
-closed at shutdown. Authentication itself is not touched: every request is still validated by
-the wrapped BotFrameworkAuthentication.
+botbuilder 4.17's CloudAdapter asks its ConnectorFactory for a new msrest ConnectorClient and
+its BotFrameworkAuthentication for a new token-service client on every incoming activity.
+Each construction costs about 7 ms of CPU (msrest builds its retry status list with a
+quadratic loop) and opens its own HTTP session. The clients hold no per-turn state, so
+through those two public seams (a BotFrameworkAuthentication and a ConnectorFactory that wrap
+botbuilder's own) one client per service URL, audience and identity is kept, and closed at
+shutdown. Authentication itself is not touched: every request is still validated by the
+wrapped BotFrameworkAuthentication.
 
-A kept connector client sends, replies to and updates activities over one aiohttp session
-(bot/connector_http.py) instead of msrest and requests on a thread. For the operations that
-stay on msrest, it serialises free-form JSON (an Adaptive Card in an attachment,
-``channelData``, ``value``) with the standard library instead of msrest's per-value Python
-walk, which cost about 4 ms per card sent. Anything that is not plain JSON (a model, a date)
-still goes through msrest.
+A kept connector client is our BotConnectorClient (bot/connector_http.py): it sends,
+replies to and updates activities itself, following the Bot Connector REST API, over the one
+aiohttp session kept here, and leaves every other operation to botbuilder's client.
 """
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from typing import Any
 
@@ -29,7 +27,7 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 
-from bot.connector_http import ConnectorHttp, use_aiohttp
+from bot.connector_http import BotConnectorClient, ConnectorHttp
 
 MAX_CLIENTS = 64
 
@@ -47,6 +45,9 @@ class _Cache:
         client = self.items.get(key)
         if client is None:
             client = await build()
+            if key in self.items:  # built meanwhile by a turn that ran while this one waited
+                await _close(client)
+                client = self.items[key]
             self.items[key] = client
             while len(self.items) > MAX_CLIENTS:
                 _, old = self.items.popitem(last=False)
@@ -62,31 +63,13 @@ class _Cache:
 
 
 async def _close(client: Any) -> None:
-    close = getattr(client, "close", None)
-    if close is not None:
-        result = close()
-        if hasattr(result, "__await__"):
-            await result
-
-
-def plain_json_objects(client: Any) -> Any:
-    """Let ``client`` serialise plain-JSON "object" values with the json module."""
-    serializer = getattr(client, "_serialize", None)
-    types = getattr(serializer, "serialize_type", None)
-    if not isinstance(types, dict) or "object" not in types:
-        return client
-    msrest_object = types["object"]
-
-    def serialize_object(attr: Any, **kwargs: Any) -> Any:
-        if isinstance(attr, (dict, list)):
-            try:
-                return json.loads(json.dumps(attr))
-            except (TypeError, ValueError):
-                pass
-        return msrest_object(attr, **kwargs)
-
-    types["object"] = serialize_object
-    return client
+    """Close a kept client: ours has ``close``; a botbuilder ConnectorClient is an async
+    context manager. botbuilder's UserTokenClient has no way to be closed: its session only
+    opens a connection when the bot signs a user in, which this bot does not."""
+    if isinstance(client, BotConnectorClient):
+        await client.close()
+    elif hasattr(client, "__aexit__"):
+        await client.__aexit__(None, None, None)
 
 
 class _CachingConnectorFactory(ConnectorFactory):
@@ -107,7 +90,9 @@ class _CachingConnectorFactory(ConnectorFactory):
 
         async def build() -> Any:
             client = await self._inner.create(service_url, audience)
-            return use_aiohttp(plain_json_objects(client), self._http)
+            if BotConnectorClient.can_wrap(client):
+                return BotConnectorClient(client, self._http)
+            return client
 
         return await self._cache.get(key, build)
 

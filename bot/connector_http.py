@@ -1,110 +1,77 @@
-"""Send, reply to and update activities over aiohttp instead of msrest's requests-in-a-thread.
+"""Our one Bot Connector client: the three operations on every turn's path, over aiohttp.
 
-botbuilder 4.17's connector client sends every activity through msrest: the Activity model
-is validated, serialised, deserialised again and serialised once more in Python, then handed
-to ``requests`` on a thread of the default executor. Measured with a sampling profiler on a
-dialogue step, that path took about half of the bot's CPU per turn, and the hand-off to a
-thread made the moment a message really leaves uneven, which the reminders' pacer must allow
-for. So the three operations on the hot path go out on one aiohttp session per process,
-following the same REST contract (Bot Framework REST API reference, Conversations):
+It follows the Bot Framework REST API reference, "Conversations" operations
+(https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference):
 
-- ``POST {serviceUrl}/v3/conversations/{conversationId}/activities`` (send to conversation),
-- ``POST …/activities/{activityId}`` (reply to activity, with ``x-ms-conversation-id``),
-- ``PUT …/activities/{activityId}`` (update activity),
+- Send to conversation: ``POST {serviceUrl}/v3/conversations/{conversationId}/activities``
+- Reply to activity: ``POST {serviceUrl}/v3/conversations/{conversationId}/activities/{activityId}``
+- Update activity: ``PUT {serviceUrl}/v3/conversations/{conversationId}/activities/{activityId}``
 
-each answered with a ResourceResponse ``{"id"}`` (200, 201 or 202). Any other status raises
-:class:`ConnectorResponseError`, which carries the response's ``status_code`` and ``headers``
-as msrest's ``ErrorResponseException`` does. Nothing is retried here: the turn's error
-handler and the reminder delivery decide that. The URL, the Authorization header (from the
-client's own app credentials) and the body are what msrest would send; the tests compare the
-bodies. Every other operation, and any call with msrest-only options, stays on msrest.
+each with the Activity as its JSON body, ``Authorization: Bearer <token>`` when the bot has an
+app id (the reference's "Authentication" section), and a ResourceResponse ``{"id"}`` in the
+answer (200, 201 or 202). Any other status raises :class:`ConnectorResponseError`, whose
+``response`` has the ``status_code``, ``headers`` (``Retry-After`` on a 429) and ``text``,
+as botbuilder's own ``ErrorResponseException.response`` has. Nothing is retried here: the
+turn's error handler and the reminder delivery decide that.
+
+Why not botbuilder's client for these three: its msrest client hands every request to
+``requests`` on a thread of the default executor (a turn's sends then wait for a free
+thread, which made the p99 at 50 conversations miss its budget) and serialises the free-form
+JSON of a card value by value in Python. Here only public APIs are used:
+
+- the typed part of the Activity is serialised with the schema model's own ``serialize()``;
+  the free-form JSON the reference types as "object" (an attachment's ``content``, the
+  activity's ``value`` and ``channelData``), when it is plain JSON, is written as it is by the
+  json module, which is what msrest makes of it too; anything else (a model, a date) goes
+  through ``serialize()`` whole;
+- the token comes from the app credentials' ``get_access_token()``, which can block (msal
+  may call Entra), so it runs on a thread, and is kept for a few minutes (below);
+- proxies and their exceptions come from the environment through aiohttp's ``trust_env``.
+
+Every other operation (create a conversation, members, delete, attachments …), and any of
+the three when called with msrest options (``custom_headers``, ``raw``, …), is botbuilder's
+own client, unchanged.
 """
 
 from __future__ import annotations
 
-import datetime
-import functools
+import asyncio
+import copy
 import json
-import urllib.parse
-import urllib.request
-from enum import Enum
-from types import SimpleNamespace
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
-from botbuilder.schema import ResourceResponse
-from msrest.serialization import Model, Serializer
+from botbuilder.schema import Activity, Attachment, ResourceResponse
+from botframework.connector.auth import AppCredentials, AuthenticationConstants
 
-#: The status codes msrest accepts for these operations.
-_ACCEPTED = (200, 201, 202)
-#: msrest's default timeout for a Bot Connector request.
+#: The statuses the reference answers these operations with.
+ACCEPTED = (200, 201, 202)
+#: botbuilder's (msrest's) timeout for a Bot Connector request.
 TIMEOUT = aiohttp.ClientTimeout(total=100)
+#: How long a token is used before the credentials are asked again. msal hands out a token
+#: only while it has more than five minutes left, so one kept for four is still valid.
+TOKEN_REUSE_SECONDS = 240.0
 
-_msrest = Serializer()
+
+@dataclass(frozen=True)
+class ConnectorResponse:
+    """The part of a refused request a caller decides on."""
+
+    status_code: int
+    headers: Mapping[str, str]  # case-insensitive: aiohttp's headers
+    text: str
 
 
 class ConnectorResponseError(Exception):
     """The Bot Connector answered with a status other than 200, 201 or 202."""
 
-    def __init__(self, status: int, headers: Any, text: str) -> None:
-        super().__init__(f"Operation returned an invalid status code {status}")
-        #: Shaped like msrest's ErrorResponseException.response, which callers read.
-        self.response = SimpleNamespace(status_code=status, headers=headers, text=text)
-
-
-# --- the body: what msrest's Serializer.body(activity, "Activity") gives -------------------
-
-
-def model_json(model: Model) -> dict[str, Any]:
-    """A botbuilder model as the JSON msrest makes of it: every attribute of the model's
-    attribute map under its REST key, None left out, read-only ones left out, free-form JSON
-    ("object") passed through as it is for the json module to write."""
-    out: dict[str, Any] = {}
-    validation = type(model)._validation
-    for attr, spec in type(model)._attribute_map.items():
-        value = getattr(model, attr, None)
-        if value is None or validation.get(attr, {}).get("readonly"):
-            continue
-        if attr == "additional_properties" and spec["key"] == "":
-            out.update(value)
-            continue
-        out[spec["key"]] = _value(value, spec["type"])
-    return out
-
-
-def _value(value: Any, kind: str) -> Any:
-    if kind == "str":
-        if isinstance(value, Enum):
-            return value.value
-        return value if isinstance(value, str) else str(value)
-    if kind in ("bool", "int", "float", "object", "{object}"):
-        return value
-    if kind.startswith("[") and isinstance(value, list):
-        return [_value(v, kind[1:-1]) for v in value if v is not None]
-    if isinstance(value, Model):
-        return model_json(value)
-    return _msrest.serialize_data(value, kind)  # dates, durations and the like
-
-
-def _fallback(value: Any) -> Any:
-    """What the json module cannot write inside free-form JSON: a model, a date, …"""
-    if isinstance(value, Model):
-        return model_json(value)
-    if isinstance(value, datetime.datetime):
-        return Serializer.serialize_iso(value)
-    return _msrest.serialize_object(value)
-
-
-def activity_body(activity: Model, serializer: Serializer) -> bytes:
-    """The request body; anything the fast path does not expect goes through msrest."""
-    try:
-        body = model_json(activity)
-        return json.dumps(body, ensure_ascii=False, default=_fallback).encode()
-    except (TypeError, ValueError, AttributeError, KeyError):
-        return json.dumps(serializer.body(activity, "Activity"), ensure_ascii=False).encode()
-
-
-# --- the requests ----------------------------------------------------------------------------
+    def __init__(self, response: ConnectorResponse) -> None:
+        super().__init__(f"Operation returned an invalid status code {response.status_code}")
+        self.response = response
 
 
 class ConnectorHttp:
@@ -115,9 +82,7 @@ class ConnectorHttp:
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            # Not trust_env: aiohttp would then look up netrc and the proxy on a thread for
-            # every request. The proxy comes from _proxy_for, once per host.
-            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+            self._session = aiohttp.ClientSession(timeout=TIMEOUT, trust_env=True)
         return self._session
 
     async def close(self) -> None:
@@ -126,98 +91,193 @@ class ConnectorHttp:
             self._session = None
 
 
-class FastConversations:
-    """A connector client's ``conversations`` with the hot operations on aiohttp."""
+def sends_token(credentials: Any) -> bool:
+    """botbuilder's rule: no token without an app id (local mode) or for an anonymous skill."""
+    app_id = getattr(credentials, "microsoft_app_id", None)
+    return bool(app_id) and app_id != AuthenticationConstants.ANONYMOUS_SKILL_APP_ID
 
-    def __init__(self, inner: Any, client: Any, http: ConnectorHttp) -> None:
-        self._inner = inner
-        self._client = client
-        self._http = http
 
-    def __getattr__(self, name: str) -> Any:  # every other operation: msrest's
-        return getattr(self._inner, name)
+class Token:
+    """The bot's outbound token from its app credentials, fetched off the event loop."""
 
-    async def send_to_conversation(self, conversation_id, activity, **options):
-        if options:
-            return await self._inner.send_to_conversation(conversation_id, activity, **options)
-        return await self._call("POST", conversation_id, activity)
+    def __init__(self, credentials: AppCredentials) -> None:
+        self._credentials = credentials
+        self._value: str | None = None
+        self._until = 0.0
+        self._lock = asyncio.Lock()
 
-    async def reply_to_activity(self, conversation_id, activity_id, activity, **options):
-        if options:
-            return await self._inner.reply_to_activity(
-                conversation_id, activity_id, activity, **options
-            )
-        extra = {"x-ms-conversation-id": conversation_id}
-        return await self._call("POST", conversation_id, activity, activity_id, extra)
+    async def header(self) -> dict[str, str]:
+        if self._value is None or time.monotonic() >= self._until:
+            async with self._lock:  # one fetch for every send waiting on it
+                if self._value is None or time.monotonic() >= self._until:
+                    self._value = await asyncio.to_thread(self._credentials.get_access_token)
+                    self._until = time.monotonic() + TOKEN_REUSE_SECONDS
+        return {"Authorization": f"Bearer {self._value}"}
 
-    async def update_activity(self, conversation_id, activity_id, activity, **options):
-        if options:
-            return await self._inner.update_activity(
-                conversation_id, activity_id, activity, **options
-            )
-        return await self._call("PUT", conversation_id, activity, activity_id)
+    def forget(self) -> None:
+        """After a 401: the next request asks the credentials again."""
+        self._value = None
 
-    async def _call(
+
+def _plain_json(value: Any) -> bool:
+    return isinstance(value, (dict, list))
+
+
+def activity_body(activity: Activity) -> bytes:
+    """The Activity as the reference's JSON, UTF-8."""
+    envelope = copy.copy(activity)
+    free: dict[str, Any] = {}
+    for name in ("value", "channel_data"):
+        if _plain_json(getattr(activity, name, None)):
+            free[name] = getattr(activity, name)
+            setattr(envelope, name, None)
+    contents: dict[int, Any] = {}
+    if activity.attachments:
+        envelope.attachments = []
+        for i, attachment in enumerate(activity.attachments):
+            if isinstance(attachment, Attachment) and _plain_json(attachment.content):
+                contents[i] = attachment.content
+                attachment = copy.copy(attachment)
+                attachment.content = None
+            envelope.attachments.append(attachment)
+    body = envelope.serialize()
+    for name, key in (("value", "value"), ("channel_data", "channelData")):
+        if name in free:
+            body[key] = free[name]
+    for i, content in contents.items():
+        body["attachments"][i]["content"] = content
+    try:
+        return json.dumps(body, ensure_ascii=False).encode()
+    except (TypeError, ValueError):  # not plain JSON after all: the model writes it all
+        return json.dumps(activity.serialize(), ensure_ascii=False).encode()
+
+
+class Conversations:
+    """The ``conversations`` operations of :class:`BotConnectorClient`."""
+
+    def __init__(
         self,
-        method: str,
-        conversation_id: str,
-        activity: Model,
-        activity_id: str | None = None,
-        extra: dict[str, str] | None = None,
+        base_url: str,
+        http: ConnectorHttp,
+        token: Token | None,
+        user_agent: str,
+        sdk: Any,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._http = http
+        self._token = token
+        self._user_agent = user_agent
+        self._sdk = sdk  # botbuilder's own ConversationsOperations
+
+    def __getattr__(self, name: str) -> Any:
+        """Every other operation is botbuilder's own."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._sdk, name)
+
+    async def send_to_conversation(
+        self, conversation_id: str, activity: Activity, **options: Any
     ) -> ResourceResponse | None:
-        serializer = self._inner._serialize
-        path = "/v3/conversations/{conversationId}/activities"
-        params = {"conversationId": conversation_id}
-        if activity_id is not None:
-            path += "/{activityId}"
-            params["activityId"] = activity_id
-        url = self._client.format_url(
-            path, **{k: serializer.url(k, v, "str") for k, v in params.items()}
+        if options:
+            return await self._sdk.send_to_conversation(conversation_id, activity, **options)
+        return await self._request("POST", self._path(conversation_id), activity)
+
+    async def reply_to_activity(
+        self, conversation_id: str, activity_id: str, activity: Activity, **options: Any
+    ) -> ResourceResponse | None:
+        if options:
+            return await self._sdk.reply_to_activity(
+                conversation_id, activity_id, activity, **options
+            )
+        return await self._request(
+            "POST",
+            self._path(conversation_id, activity_id),
+            activity,
+            {"x-ms-conversation-id": conversation_id},
         )
+
+    async def update_activity(
+        self, conversation_id: str, activity_id: str, activity: Activity, **options: Any
+    ) -> ResourceResponse | None:
+        if options:
+            return await self._sdk.update_activity(
+                conversation_id, activity_id, activity, **options
+            )
+        return await self._request("PUT", self._path(conversation_id, activity_id), activity)
+
+    def _path(self, conversation_id: str, activity_id: str | None = None) -> str:
+        # A Teams channel thread's id has ':', '@' and ';' in it: every character is quoted.
+        path = f"{self._base}/v3/conversations/{quote(str(conversation_id), safe='')}/activities"
+        if activity_id is not None:
+            path += f"/{quote(str(activity_id), safe='')}"
+        return path
+
+    async def _request(
+        self, method: str, url: str, activity: Activity, extra: dict[str, str] | None = None
+    ) -> ResourceResponse | None:
         headers = {
             "Accept": "application/json",
             "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": self._client.config.user_agent,
+            "User-Agent": self._user_agent,
             **(extra or {}),
         }
-        headers.update(_authorization(self._client.config.credentials))
-        body = activity_body(activity, serializer)
-        target = urllib.parse.urlsplit(url)
-        proxy = _proxy_for(target.scheme, target.hostname or "")
+        if self._token is not None:
+            headers.update(await self._token.header())
+        body = activity_body(activity)
         async with self._http.session().request(
-            method, url, data=body, headers=headers, proxy=proxy
+            method, url, data=body, headers=headers
         ) as response:
             text = await response.text()
-            if response.status not in _ACCEPTED:
-                raise ConnectorResponseError(response.status, response.headers, text)
+            if response.status not in ACCEPTED:
+                if response.status == 401 and self._token is not None:
+                    self._token.forget()
+                raise ConnectorResponseError(
+                    ConnectorResponse(response.status, response.headers, text)
+                )
         try:
             answer = json.loads(text) if text.strip() else None
-        except ValueError:  # accepted, but no ResourceResponse to read
+        except ValueError:  # accepted, with no ResourceResponse to read
             answer = None
-        return ResourceResponse(id=answer.get("id")) if isinstance(answer, dict) else None
+        return ResourceResponse.deserialize(answer) if isinstance(answer, dict) else None
 
 
-@functools.lru_cache(maxsize=64)
-def _proxy_for(scheme: str, host: str) -> str | None:
-    """HTTPS_PROXY / HTTP_PROXY and NO_PROXY from the environment, as requests applied them."""
-    if urllib.request.proxy_bypass_environment(host):
-        return None
-    return urllib.request.getproxies_environment().get(scheme)
+class BotConnectorClient:
+    """Shaped like botbuilder's ConnectorClient (``conversations``, ``attachments``,
+    ``config``, ``close``), which is what botbuilder's CloudAdapter, TurnContext and
+    TeamsInfo use of it. ``conversations`` sends, replies and updates itself; the rest is
+    the wrapped botbuilder client."""
 
+    def __init__(self, sdk_client: Any, http: ConnectorHttp) -> None:
+        self._sdk = sdk_client
+        credentials = sdk_client.config.credentials
+        self.config = sdk_client.config
+        self.attachments = sdk_client.attachments
+        self.conversations = Conversations(
+            sdk_client.config.base_url,
+            http,
+            Token(credentials) if sends_token(credentials) else None,
+            sdk_client.config.user_agent,
+            sdk_client.conversations,
+        )
 
-def _authorization(credentials: Any) -> dict[str, str]:
-    """The header botbuilder's app credentials would set on a requests session (none in
-    local mode, where the app id is empty)."""
-    if credentials is None or not hasattr(credentials, "signed_session"):
-        return {}
-    holder = SimpleNamespace(headers={})
-    credentials.signed_session(holder)
-    return holder.headers
+    @staticmethod
+    def can_wrap(sdk_client: Any) -> bool:
+        """Only a client whose token we can get through the public credentials API; any
+        other stays botbuilder's own, as it is."""
+        config = getattr(sdk_client, "config", None)
+        credentials = getattr(config, "credentials", None)
+        return (
+            config is not None
+            and hasattr(sdk_client, "conversations")
+            and (not sends_token(credentials) or isinstance(credentials, AppCredentials))
+        )
 
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._sdk, name)
 
-def use_aiohttp(client: Any, http: ConnectorHttp) -> Any:
-    """Put the hot operations of a botbuilder connector client on ``http``."""
-    conversations = getattr(client, "conversations", None)
-    if conversations is not None and not isinstance(conversations, FastConversations):
-        client.conversations = FastConversations(conversations, client._client, http)
-    return client
+    async def close(self) -> None:
+        """Close botbuilder's client (an async context manager; it has no ``close``). The
+        aiohttp session is shared and closed by its owner."""
+        await self._sdk.__aexit__(None, None, None)
