@@ -179,7 +179,7 @@ async def test_status_lists_the_old_dialogues_by_state(client):
     assert action_data(sofie, "show_agreement")["dialogue_id"]
     mads = sections((await client(MADS).say("status"))[0].card)
     assert mads["Aftaler om dig"] == {"Lone Kjærgaard": "Bekræftet af begge"}
-    assert mads["Dit selvtjek"] == {"": "Lavet 2026-12-01"}
+    assert mads["Dit selvtjek"] == {"": "Lavet 01-12-2026"}
     jens = sections((await client(JENS).say("status"))[0].card)
     assert jens["Dit selvtjek"] == {"": "I gang"}
 
