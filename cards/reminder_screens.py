@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
+from cards import view
 from cards.renderer import CardRenderer
 from cards.screens import employee_display
 from cards.view import input_label
@@ -13,10 +13,6 @@ from core.texts import Texts
 
 #: The most lines a digest section shows, plus one "and N more".
 DIGEST_LINES = 15
-
-
-def _iso(day: date | None) -> str:
-    return day.isoformat() if day else ""
 
 
 def _stop(kind: str) -> dict[str, Any]:
@@ -81,7 +77,9 @@ class ReminderScreens:
                     t(
                         "digest.follow_up_line",
                         employee=employee_display(d, t),
-                        date=_iso(d.answers.follow_up_date),
+                        date=view.day(d.answers.follow_up_date, t)
+                        if d.answers.follow_up_date
+                        else t("common.not_answered"),
                     )
                     for d in digest.follow_ups
                 ],

@@ -286,7 +286,7 @@ class Screens:
             },
             {
                 "title": t("agreement.date"),
-                "value": view.display(outcome.field("follow_up_date"), record.concluded_at[:10], t),
+                "value": view.day(record.concluded_at, t),
             },
             {"title": t("agreement.version"), "value": str(record.version)},
             {"title": t("agreement.state"), "value": t(f"states.{record.state}")},
@@ -453,10 +453,11 @@ class Screens:
                     }
                 )
         if status.self_check_open or status.self_check_done:
+            done = status.self_check_done
             value = (
-                t("status.self_check_open")
-                if status.self_check_open
-                else t("status.self_check_done", date=status.self_check_done)
+                t("status.self_check_done", date=view.day(done, t))
+                if done and not status.self_check_open
+                else t("status.self_check_open")
             )
             sections.append(
                 {"title": t("status.self_check_title"), "facts": [{"title": "", "value": value}]}

@@ -6,6 +6,7 @@ wording stays in the content files and layout stays in the templates.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from core import policy as policies
@@ -137,9 +138,18 @@ def display(f: Field, value: Any, t: Texts) -> str:
         number = f"{float(value):g}"
         return number.replace(".", ",") if t.locale == "da-DK" else number
     if f.kind == "date":
-        y, m, d = value.split("-")
-        return f"{d}-{m}-{y}" if t.locale == "da-DK" else value
+        return day(value, t)
     return str(value)
+
+
+def day(value: date | str, t: Texts) -> str:
+    """A date as every card shows it: dd-mm-yyyy in Danish, ISO yyyy-mm-dd in English.
+    Takes a date or an ISO date or timestamp (only its date part is shown)."""
+    iso = (value.isoformat() if isinstance(value, date) else value)[:10]
+    if t.locale != "da-DK":
+        return iso
+    y, m, d = iso.split("-")
+    return f"{d}-{m}-{y}"
 
 
 def error_lines(step: Step, errors: list[FieldError], t: Texts) -> list[str]:

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft6Validator
 
+from cards.reminder_screens import ReminderScreens
 from cards.renderer import MAX_CARD_BYTES, CardRenderer
-from tests.card_catalogue import all_cards
+from cards.screens import Screens, StatusData
+from core.agreement import build_record
+from core.dialogue import AWAITING_EMPLOYEE
+from core.reminders import Digest
+from core.texts import texts_for
+from tests.answers import FOLLOW_UP
+from tests.card_catalogue import all_cards, answered_dialogue
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "adaptive-card-1.5.json"
 CARDS = list(all_cards())
@@ -94,3 +102,26 @@ def test_people_picker_in_teams_and_typed_name_locally():
     assert picker["choices.data"]["dataset"] == "graph.microsoft.com/users"
     typed = inputs(dict(CARDS)["employee da-DK/text"])["employee"]
     assert typed["type"] == "Input.Text"
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown"), [("da-DK", "{d:%d-%m-%Y}"), ("en-US", "{d:%Y-%m-%d}")]
+)
+def test_every_card_shows_a_date_the_same_way(locale, shown):
+    """The agreement, the status, HR's list and the manager's digest write a date alike:
+    dd-mm-yyyy in Danish, ISO in English."""
+    t, renderer = texts_for(locale), CardRenderer()
+    screens = Screens(renderer, people_picker=False)
+    dialogue = answered_dialogue(locale, "review")
+    record = build_record(dialogue, 1, AWAITING_EMPLOYEE, "2026-11-26T10:00:00+00:00")
+    follow_up = shown.format(d=date.fromisoformat(FOLLOW_UP))
+    concluded = shown.format(d=date(2026, 11, 26))
+    agreement = json.dumps(screens.agreement(record, t), ensure_ascii=False)
+    assert follow_up in agreement and concluded in agreement
+    assert follow_up in json.dumps(screens.hr_list(t, [record]), ensure_ascii=False)
+    status = StatusData([], [], None, False, "2026-12-01")
+    done = t("status.self_check_done", date=shown.format(d=date(2026, 12, 1)))
+    assert done in json.dumps(screens.status_card(t, status), ensure_ascii=False)
+    digest = ReminderScreens(renderer).digest(t, Digest(follow_ups=[dialogue]))
+    line = t("digest.follow_up_line", employee="Mette Sørensen", date=follow_up)
+    assert line in json.dumps(digest, ensure_ascii=False)

@@ -29,11 +29,11 @@ async def test_english_locale_gets_english(session, bot, connector):
         User("Alex Wilber", "44444444-4444-4444-4444-444444444444", "en-US"),
     )
     sent = await client.say("help")
-    assert "How to use the home working dialogue" in str(sent[0].card)
+    assert "How to use Home working dialogue" in str(sent[0].card)
     sent = await client.say("what is this")
     assert texts_of(sent) == [
-        "I didn't quite get that. Write **help** to see what I can do, **start** to begin a "
-        "conversation as a manager or **self-check** to check your workplace at home."
+        "Sorry, I didn't quite get that. Type **help** to see what I can do, **start** to begin "
+        "a conversation as a manager, or **self-check** to check your workspace at home."
     ]
 
 

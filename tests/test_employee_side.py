@@ -82,11 +82,11 @@ async def test_invitation_self_check_manager_sees_it_and_confirmation(manager, e
     assert "Medarbejderen ønsker en synsprøve." in json.dumps(review.card, ensure_ascii=False)
 
     sent = await manager.submit(review, action_data(review.card, "conclude"))
-    assert "sendt til Mette Sørensen, som skal bekræfte den" in " ".join(texts_of(sent))
+    assert "sendt aftalen til Mette Sørensen, som skal bekræfte den" in " ".join(texts_of(sent))
     assert db(db_path, "SELECT state FROM dialogues") == [("awaiting_employee",)]
     to_confirm = card_with(employee, "Bekræft")
     shown = json.dumps(to_confirm.card, ensure_ascii=False)
-    assert "gemt i bottens egen database" in shown and "SharePoint" not in shown
+    assert "Jeg har gemt aftalen i min egen database" in shown and "SharePoint" not in shown
     sent = await employee.submit(to_confirm, action_data(to_confirm.card, "confirm"))
     assert "Du har bekræftet aftalen" in texts_of(sent)[0]
     assert "Bekræftet af begge" in json.dumps(to_confirm.card, ensure_ascii=False)  # replaced
@@ -120,7 +120,7 @@ async def test_dispute_revision_and_confirmation_keep_every_version(manager, emp
         "comment": "Jeg arbejder hjemme mandag, ikke torsdag",
     }
     sent = await employee.submit(to_confirm, dispute_data)
-    assert "Din leder får din bemærkning" in texts_of(sent)[0]
+    assert "Jeg sender din bemærkning til din leder" in texts_of(sent)[0]
     assert db(db_path, "SELECT state FROM dialogues") == [("disputed",)]
     notice = card_with(manager, "Medarbejderen er uenig i aftalen")
     assert "mandag, ikke torsdag" in json.dumps(notice.card, ensure_ascii=False)

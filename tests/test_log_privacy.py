@@ -136,7 +136,7 @@ async def two_person_dialogue(manager, employee, outsider, db_path) -> None:
     await outsider.submit(to_confirm, {**action_data(to_confirm.card, "dispute"), "comment": "x"})
     dispute = {**action_data(to_confirm.card, "dispute"), "comment": COMMENT}
     sent = await employee.submit(to_confirm, dispute)
-    assert "Din leder får din bemærkning" in texts_of(sent)[0]
+    assert "Jeg sender din bemærkning til din leder" in texts_of(sent)[0]
     await employee.submit(to_confirm, dispute)  # again: stale
 
     notice = card_with(manager, "Medarbejderen er uenig i aftalen")

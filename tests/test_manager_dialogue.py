@@ -35,7 +35,7 @@ async def test_whole_dialogue_stores_an_agreement(manager, db_path):
     sent = await manager.submit(review, action_data(review.card, "conclude"))
     summary = [s for s in sent if s.card]
     assert summary and "Aftale om hjemmearbejde" in str(summary[0].card)
-    assert any("er gemt" in t for t in texts_of(sent))
+    assert any("Jeg har gemt aftalen" in t for t in texts_of(sent))
 
     rows = (
         sqlite3.connect(db_path)

@@ -125,7 +125,7 @@ async def test_a_problem_two_weeks_running_reaches_the_manager(bot, manager, emp
     assert "Det samme problem to uger i træk" in digest
     assert "Mette Sørensen: Arbejdspladsen derhjemme" in digest
     # Only the topic goes to the manager, never the other answers.
-    assert "Pauser og variation" not in digest
+    assert "Pauser og afveksling" not in digest
 
 
 async def test_a_pulse_answer_is_checked_and_stored_once(bot, manager, employee, outsider, db_path):
@@ -219,7 +219,7 @@ async def test_a_blocked_app_makes_the_employee_unreachable_without_retries(
     ) == [("unreachable", 1, status)]
     await run_at(bot, send_time(bot, 2))  # the next digest says so
     digest = json.dumps(cards_of(manager, "Din ugentlige oversigt")[-1].card, ensure_ascii=False)
-    assert "Kunne ikke nås af botten" in digest and "Mette Sørensen" in digest
+    assert "Medarbejdere, jeg ikke kunne nå" in digest and "Mette Sørensen" in digest
 
 
 async def test_throttling_and_server_errors_are_retried_until_sent_once(

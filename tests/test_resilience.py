@@ -126,7 +126,7 @@ async def test_invalid_answers_are_reprompted_in_danish_and_not_stored(
     assert snapshot(db_path) == before
     assert sent == []  # no new message: the submitted card itself shows the errors
     reprompt = card.card
-    assert "Der er noget, der skal rettes" in str(reprompt)
+    assert "Du skal rette noget, før du kan gå videre" in str(reprompt)
     assert message in str(reprompt)
     # The valid answers are kept on the card; the same step is asked again.
     assert action_data(reprompt, "next")["step"] == "tasks"

@@ -172,7 +172,7 @@ async def test_without_sharepoint_the_status_says_agreements_stay_local(
         card = json.dumps((await manager.say("status"))[0].card, ensure_ascii=False)
     finally:
         await bot.stop()
-    assert "Her gemmes aftalerne" in card and "De sendes ikke til SharePoint" in card
+    assert "Her gemmer jeg aftalerne" in card and "De bliver ikke sendt til SharePoint" in card
     assert "Gemt i SharePoint" not in card
 
 
@@ -192,13 +192,14 @@ async def test_status_shows_whether_each_agreement_is_saved_in_sharepoint(
         await manager.submit(review, action_data(review.card, "conclude"))
         waiting = json.dumps((await manager.say("status"))[0].card, ensure_ascii=False)
         assert "Ikke gemt i SharePoint endnu" in waiting
-        assert "sendes derefter til kommunens SharePoint" in waiting
+        assert "sender dem derefter til kommunens SharePoint" in waiting
 
         server.down = False
         await _until(lambda: len(server.items(LIST)) == 1)
         to_confirm = card_with(employee, "Bekræft")
         shown = json.dumps(to_confirm.card, ensure_ascii=False)
-        assert "også gemt i kommunens SharePoint" in shown  # the agreement says where it is kept
+        # the agreement says where it is kept
+        assert "sender den også til kommunens SharePoint" in shown
         await employee.submit(to_confirm, action_data(to_confirm.card, "confirm"))
         await _until(
             lambda: server.items(LIST)[0]["fields"]["AgreementState"] == "Bekræftet af begge"

@@ -179,7 +179,7 @@ async def test_status_lists_the_old_dialogues_by_state(client):
     assert action_data(sofie, "show_agreement")["dialogue_id"]
     mads = sections((await client(MADS).say("status"))[0].card)
     assert mads["Aftaler om dig"] == {"Lone Kjærgaard": "Bekræftet af begge"}
-    assert mads["Dit selvtjek"] == {"": "Lavet 2026-12-01"}
+    assert mads["Dit selvtjek"] == {"": "Lavet den 01-12-2026"}
     jens = sections((await client(JENS).say("status"))[0].card)
     assert jens["Dit selvtjek"] == {"": "I gang"}
 
@@ -194,7 +194,7 @@ async def test_the_manager_concludes_the_dialogue_left_at_the_review(client, old
     assert "Gennemse aftalen" in body and "Deltager i fredagsmødet" in body
     assert "Skærmarbejde" in body and "Mandag, Torsdag" in body
     sent = await henrik.submit(review, action_data(review.card, "conclude"))
-    assert "sendt til Jens Østergaard, som skal bekræfte den" in " ".join(texts_of(sent))
+    assert "sendt aftalen til Jens Østergaard, som skal bekræfte den" in " ".join(texts_of(sent))
 
     did = dialogue_id(old_db, JENS.name)
     assert rows(
