@@ -372,14 +372,12 @@ async def test_reminders_see_the_connectors_status_and_retry_after(
 ):
     transport = ReminderTransport(CloudAdapter(auth), _References(connector.url), "")
     connector.faults_in["a:mette"] = [status]
-
-    async def departure() -> None:
-        return None
-
     card = a_card()
-    refused = await transport.send("mette", card, departure)
+    recipient = await transport.find("mette")
+    assert recipient is not None
+    refused = await (await transport.prepare(recipient, card))()
     assert (refused.status, refused.retry_after) == (status, retry_after)
-    delivered = await transport.send("mette", card, departure)
+    delivered = await (await transport.prepare(recipient, card))()
     assert delivered.status == 201
     assert [s.card for s in connector.sent] == [card]
 
@@ -411,11 +409,9 @@ async def test_errors_carry_status_and_headers_to_the_turn(connector, auth):
 async def test_no_answer_is_an_error_without_a_status(auth):
     """A connector that never answers: a connection error, with no ``response`` to read."""
     transport = ReminderTransport(CloudAdapter(auth), _References("http://127.0.0.1:9/"), "")
-
-    async def departure() -> None:
-        return None
-
-    outcome = await transport.send("mette", {"type": "AdaptiveCard"}, departure)
+    recipient = await transport.find("mette")
+    assert recipient is not None
+    outcome = await (await transport.prepare(recipient, {"type": "AdaptiveCard"}))()
     assert outcome.status is None
 
 
