@@ -26,7 +26,9 @@ JSON of a card value by value in Python. Here only public APIs are used:
   through ``serialize()`` whole;
 - the token comes from the app credentials' ``get_access_token()``, which can block (msal
   may call Entra), so it runs on a thread, and is kept for a few minutes (below);
-- proxies and their exceptions come from the environment through aiohttp's ``trust_env``.
+- the proxy comes from the environment (``HTTPS_PROXY``/``HTTP_PROXY`` through the standard
+  library's ``getproxies()``, and ``NO_PROXY``), read once when a client is made for a service
+  URL: aiohttp's ``trust_env`` would look it up on a thread for every request.
 
 Every other operation (create a conversation, members, delete, attachments …), and any of
 the three when called with msrest options (``custom_headers``, ``raw``, …), is botbuilder's
@@ -38,11 +40,13 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import os
 import time
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 from botbuilder.schema import Activity, Attachment, ResourceResponse
@@ -82,13 +86,25 @@ class ConnectorHttp:
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=TIMEOUT, trust_env=True)
+            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
         return self._session
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy the environment names for ``url``, unless ``NO_PROXY`` exempts its host
+    (a comma-separated list of host names or domain suffixes, or ``*``)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    exempt = os.environ.get("NO_PROXY") or os.environ.get("no_proxy") or ""
+    for entry in (e.strip().lstrip(".").lower() for e in exempt.split(",")):
+        if entry and (entry == "*" or host == entry or host.endswith("." + entry)):
+            return None
+    return urllib.request.getproxies().get(parts.scheme)
 
 
 def sends_token(credentials: Any) -> bool:
@@ -164,6 +180,7 @@ class Conversations:
         sdk: Any,
     ) -> None:
         self._base = base_url.rstrip("/")
+        self._proxy = proxy_for(self._base)
         self._http = http
         self._token = token
         self._user_agent = user_agent
@@ -225,7 +242,7 @@ class Conversations:
             headers.update(await self._token.header())
         body = activity_body(activity)
         async with self._http.session().request(
-            method, url, data=body, headers=headers
+            method, url, data=body, headers=headers, proxy=self._proxy
         ) as response:
             text = await response.text()
             if response.status not in ACCEPTED:

@@ -10,7 +10,7 @@ from cards import view
 from cards.renderer import CardRenderer
 from core import policy as policies
 from core.agreement import recorded_hits
-from core.answers import AgreementRecord, FormAnswers
+from core.answers import AgreementRecord, DialogueAnswers, FormAnswers
 from core.dialogue import AWAITING_EMPLOYEE, CONFIRMED, DISPUTED, IN_PROGRESS, Dialogue
 from core.fields import (
     EQUIPMENT_ITEMS,
@@ -97,6 +97,11 @@ class Screens:
         self.storage_note = (
             "notices.storage_place_sharepoint" if sharepoint else "notices.storage_place"
         )
+
+    @staticmethod
+    def day(value: date, t: Texts) -> str:
+        """A date as every card shows it."""
+        return view.display(STEPS_BY_ID["outcome"].field("follow_up_date"), value.isoformat(), t)
 
     def welcome(self, t: Texts) -> dict[str, Any]:
         return self.renderer.render(
@@ -199,13 +204,16 @@ class Screens:
             equipment=EQUIPMENT_ITEMS,
             equipment_title=t("fields.equipment.label"),
             systematic_hint=t("steps.tasks.systematic_hint"),
+            systematic=bool(dialogue.answers.tasks and dialogue.answers.tasks.systematic == "yes"),
             weighing_hint=t("steps.outcome.weighing_hint")
             if dialogue.answers.weighing
             and dialogue.answers.weighing.weigh_organisation == "against"
             else None,
         )
 
-    def _rules_context(self, hits: list[RuleHit], t: Texts) -> dict[str, Any]:
+    def _rules_context(
+        self, hits: list[RuleHit], t: Texts, answers: DialogueAnswers
+    ) -> dict[str, Any]:
         return {
             "rules": view.rule_view(hits, t),
             "labels": {
@@ -216,6 +224,10 @@ class Screens:
                 "show_info": t("review.show_info", count=sum(h.kind == "info" for h in hits)),
                 "edit_label": view.input_label(t("review.edit_label"), True, t),
                 "edit_error": t("review.edit_error"),
+                # Occasional home working: why the screen-work rules are not listed.
+                "occasional_note": t("review.occasional_note")
+                if answers.occasional and answers.decision != "not_approved"
+                else None,
             },
         }
 
@@ -239,7 +251,9 @@ class Screens:
                 "later": view.envelope("later", dialogue),
                 "cancel": view.envelope("cancel", dialogue),
             },
-            **self._rules_context(evaluate(dialogue.answers, flag_keys(self_check)), t),
+            **self._rules_context(
+                evaluate(dialogue.answers, flag_keys(self_check)), t, dialogue.answers
+            ),
         )
 
     def answered(
@@ -279,7 +293,9 @@ class Screens:
                 "value": view.display(outcome.field("decision"), record.decision, t),
             },
             {
-                "title": t("agreement.follow_up"),
+                "title": t("agreement.new_assessment")
+                if record.decision == "not_approved"
+                else t("agreement.follow_up"),
                 "value": view.display(
                     outcome.field("follow_up_date"), _iso(record.follow_up_date), t
                 ),
@@ -291,6 +307,8 @@ class Screens:
             {"title": t("agreement.version"), "value": str(record.version)},
             {"title": t("agreement.state"), "value": t(f"states.{record.state}")},
         ]
+        if record.reason:
+            header.insert(4, {"title": t("agreement.reason"), "value": record.reason})
         if record.employee_comment:
             header.append({"title": t("agreement.comment"), "value": record.employee_comment})
         buttons = None
@@ -314,7 +332,7 @@ class Screens:
             self_check=view.self_check_view(self_check, t) if self_check else None,
             stored_note=t(self.storage_note),
             confirm=buttons,
-            **self._rules_context(recorded_hits(record), t),
+            **self._rules_context(recorded_hits(record), t, record.answers),
         )
 
     def invitation(self, dialogue: Dialogue, t: Texts) -> dict[str, Any]:

@@ -52,6 +52,7 @@ def build_record(
         unit=a.employee.unit if a.employee else None,
         initiated_by=a.employee.initiated_by if a.employee else None,
         days_per_week=a.days_per_week,
+        frequency=a.tasks.frequency if a.tasks else "weekly",
         day_pattern=a.tasks.day_pattern if a.tasks else None,
         fixed_days=list(a.tasks.fixed_days) if a.tasks else [],
         availability=Availability.model_validate(
@@ -66,6 +67,8 @@ def build_record(
         actions=[RecordedAction(rule=h.rule, kind=h.kind, key=h.key) for h in hits],
         decision=a.decision,
         conditions=a.outcome.conditions if a.outcome else None,
+        reason=a.outcome.reason if a.outcome else None,
+        med_discussed=a.outcome.med_discussed if a.outcome else None,
         follow_up_date=a.follow_up_date,
         started_at=dialogue.created_at,
         concluded_at=concluded_at,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import Field as Spec
 
 YesPartlyNo = Literal["yes", "partly", "no"]
@@ -51,8 +51,10 @@ class EmployeeStep(StepAnswers):
 
 
 class TasksStep(StepAnswers):
-    days_per_week: int = Spec(ge=0, le=5)
-    day_pattern: Literal["fixed", "flexible"]
+    frequency: Literal["weekly", "occasional"]
+    #: None when occasional: then there are no days a week.
+    days_per_week: int | None = Spec(default=None, ge=0, le=5)
+    day_pattern: Literal["fixed", "flexible"] | None = None
     fixed_days: list[Weekday] = []
     available_from: str
     available_to: str
@@ -62,6 +64,18 @@ class TasksStep(StepAnswers):
     special_care_measures: str | None = None
     systematic: YesNo
     tasks_note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _weekly_before_occasional_existed(cls, value: Any) -> Any:
+        """Dialogues stored before occasional home working could be recorded are weekly."""
+        if isinstance(value, dict) and "frequency" not in value and "days_per_week" in value:
+            return {**value, "frequency": "weekly"}
+        return value
+
+    @property
+    def occasional(self) -> bool:
+        return self.frequency == "occasional"
 
 
 class EnvironmentStep(StepAnswers):
@@ -119,8 +133,10 @@ class WeighingStep(StepAnswers):
 
 class OutcomeStep(StepAnswers):
     decision: Decision
+    med_discussed: YesNo | None = None
     conditions: str | None = None
-    follow_up_date: date
+    reason: str | None = None
+    follow_up_date: date | None = None
 
 
 class FormAnswers(BaseModel):
@@ -176,7 +192,12 @@ class DialogueAnswers(FormAnswers):
 
     @property
     def days_per_week(self) -> int:
-        return self.tasks.days_per_week if self.tasks else 0
+        """Days a week of regular home working (0 when occasional)."""
+        return (self.tasks.days_per_week or 0) if self.tasks else 0
+
+    @property
+    def occasional(self) -> bool:
+        return self.tasks is not None and self.tasks.occasional
 
     @property
     def decision(self) -> Decision | None:
@@ -279,6 +300,7 @@ class AgreementRecord(BaseModel):
     unit: str | None = None
     initiated_by: str | None = None
     days_per_week: int = 0
+    frequency: Literal["weekly", "occasional"] = "weekly"
     day_pattern: str | None = None
     fixed_days: list[str] = []
     availability: Availability = Availability()
@@ -288,6 +310,10 @@ class AgreementRecord(BaseModel):
     actions: list[RecordedAction] = []
     decision: Decision | None = None
     conditions: str | None = None
+    #: Why home working was not approved.
+    reason: str | None = None
+    #: Whether the MED committee had discussed the unit's systematic home working.
+    med_discussed: YesNo | None = None
     follow_up_date: date | None = None
     started_at: str = ""
     concluded_at: str = ""

@@ -90,8 +90,10 @@ TASKS = Step(
     "tasks",
     "T1",
     (
-        Field("days_per_week", "choice", required=True, choices=("0", "1", "2", "3", "4", "5")),
-        Field("day_pattern", "choice", required=True, choices=("fixed", "flexible")),
+        Field("frequency", "choice", required=True, choices=("weekly", "occasional")),
+        # Asked for weekly home working only (core/validation.py checks it then).
+        Field("days_per_week", "choice", choices=("0", "1", "2", "3", "4", "5")),
+        Field("day_pattern", "choice", choices=("fixed", "flexible")),
         Field("fixed_days", "multi", choices=WEEKDAYS),
         Field("available_from", "time", required=True),
         Field("available_to", "time", required=True),
@@ -169,8 +171,13 @@ OUTCOME = Step(
             required=True,
             choices=("approved", "approved_with_conditions", "not_approved"),
         ),
+        # Asked only when the unit works from home systematically (R3).
+        Field("med_discussed", "choice", choices=("yes", "no")),
         Field("conditions", "text", max_len=NOTE_MAX, multiline=True),
-        Field("follow_up_date", "date", required=True),
+        # Required when home working is not approved (core/validation.py).
+        Field("reason", "text", max_len=NOTE_MAX, multiline=True),
+        # The follow-up; when not approved, an optional date for a new assessment.
+        Field("follow_up_date", "date"),
     ),
 )
 

@@ -202,7 +202,8 @@ def _fields(form: type[FormAnswers]) -> dict[str, _Field]:
         for name, info in model.model_fields.items():
             annotation = info.annotation
             literal = _literal(annotation)
-            numeric = annotation in (int, float)
+            types = set(typing.get_args(annotation) or (annotation,)) - {type(None)}
+            numeric = bool(types) and types <= {int, float}
             found[f"{step_id}.{name}"] = _Field(numeric, literal)
     return found
 

@@ -25,8 +25,11 @@ class RuleHit:
 
 
 def home_working(answers: DialogueAnswers) -> bool:
-    """No rule applies without home working: zero days a week, or work at the office."""
-    return answers.days_per_week > 0 and answers.decision != "not_approved"
+    """No rule applies without home working: no days from home, or work at the office. Rules
+    about regular home working (screen work) test the days a week, which are 0 when it is
+    occasional."""
+    some = answers.days_per_week > 0 or answers.occasional
+    return some and answers.decision != "not_approved"
 
 
 def _rule_number(hit: RuleHit) -> int:

@@ -152,27 +152,59 @@ def _cross_checks(
         start, end = values.get("available_from"), values.get("available_to")
         if start and end and start >= end:
             errors.append(FieldError("available_to", "time_order"))
-        if values.get("day_pattern") == "fixed":
-            fixed = values.get("fixed_days") or []
-            if len(fixed) != int(values.get("days_per_week", "0")):
-                errors.append(FieldError("fixed_days", "days_needed"))
+        if values.get("frequency") == "occasional":
+            # A few days a month or as needed: no days a week, no fixed days.
+            for weekly in ("days_per_week", "day_pattern", "fixed_days"):
+                values.pop(weekly, None)
         else:
-            values.pop("fixed_days", None)
+            errors.extend(
+                FieldError(f, "required")
+                for f in ("days_per_week", "day_pattern")
+                if f not in values
+            )
+            if values.get("day_pattern") == "fixed":
+                fixed = values.get("fixed_days") or []
+                if "days_per_week" in values and len(fixed) != int(values["days_per_week"]):
+                    errors.append(FieldError("fixed_days", "days_needed"))
+            else:
+                values.pop("fixed_days", None)
     elif step.id == "outcome":
-        decision = values.get("decision")
-        if decision == "approved_with_conditions" and not values.get("conditions"):
-            errors.append(FieldError("conditions", "conditions_needed"))
-        if decision != "approved_with_conditions":
-            values.pop("conditions", None)
-        tasks = answers.tasks if isinstance(answers, DialogueAnswers) else None
-        no_days = tasks is not None and tasks.days_per_week == 0
-        if decision in ("approved", "approved_with_conditions") and no_days:
-            errors.append(FieldError("decision", "no_days"))
-        due = values.get("follow_up_date")
-        if due:
-            d = date.fromisoformat(due)
-            if d < today or d > today + timedelta(days=FOLLOW_UP_MAX_DAYS):
-                errors.append(FieldError("follow_up_date", "date_window"))
+        errors.extend(_outcome_checks(values, today, answers))
+    return errors
+
+
+def _outcome_checks(
+    values: dict[str, Any], today: date, answers: FormAnswers | None
+) -> list[FieldError]:
+    errors: list[FieldError] = []
+    decision = values.get("decision")
+    approved = decision in ("approved", "approved_with_conditions")
+    if decision == "approved_with_conditions" and not values.get("conditions"):
+        errors.append(FieldError("conditions", "conditions_needed"))
+    if decision != "approved_with_conditions":
+        values.pop("conditions", None)
+    if decision == "not_approved" and not values.get("reason"):
+        errors.append(FieldError("reason", "reason_needed"))
+    if decision != "not_approved":
+        values.pop("reason", None)
+    tasks = answers.tasks if isinstance(answers, DialogueAnswers) else None
+    if approved and tasks is not None and not tasks.occasional and not tasks.days_per_week:
+        errors.append(FieldError("decision", "no_days"))
+    if tasks is not None and tasks.systematic == "yes":
+        # Systematic home working waits for the MED committee (R3).
+        if "med_discussed" not in values:
+            errors.append(FieldError("med_discussed", "required"))
+        elif values["med_discussed"] == "no" and decision == "approved":
+            errors.append(FieldError("decision", "med_first"))
+    else:
+        values.pop("med_discussed", None)
+    due = values.get("follow_up_date")
+    if due:
+        d = date.fromisoformat(due)
+        if d < today or d > today + timedelta(days=FOLLOW_UP_MAX_DAYS):
+            errors.append(FieldError("follow_up_date", "date_window"))
+    elif approved:  # when not approved, a date for a new assessment may be left out
+        errors.append(FieldError("follow_up_date", "required"))
     return errors
 
 

@@ -259,9 +259,18 @@ class ManagerDialogue(StepFlow[Dialogue]):
     ) -> Notify:
         """The agreement, sent to the employee with the buttons to confirm or disagree."""
         envelope = {"dialogue_id": dialogue.id, "version": dialogue.version, "step": dialogue.step}
-        card = self.screens.agreement(
-            record, to_employee, confirm=envelope, intro=to_employee("notices.awaiting_intro")
-        )
+        intro = to_employee("notices.awaiting_intro")
+        if record.decision == "not_approved":  # plainly what happens now, and what next
+            when = (
+                to_employee(
+                    "notices.new_assessment_from",
+                    date=self.screens.day(record.follow_up_date, to_employee),
+                )
+                if record.follow_up_date
+                else to_employee("notices.new_assessment_any_time")
+            )
+            intro = to_employee("notices.awaiting_not_approved_intro", when=when)
+        card = self.screens.agreement(record, to_employee, confirm=envelope, intro=intro)
         employee = employee_display(dialogue, to_manager)
         return Notify(
             dialogue.employee_id,

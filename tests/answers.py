@@ -14,6 +14,7 @@ FOLLOW_UP = (date.today() + timedelta(days=90)).isoformat()
 STEP_ANSWERS: dict[str, dict[str, str]] = {
     "employee": {"employee": "Mette Sørensen", "unit": "Borgerservice", "initiated_by": "employee"},
     "tasks": {
+        "frequency": "weekly",
         "days_per_week": "2",
         "day_pattern": "fixed",
         "fixed_days": "mon,thu",
@@ -92,9 +93,15 @@ SELF_CHECK_ANSWERS: dict[str, dict[str, str]] = {
 def typed_answers(changes: dict[str, dict[str, str]] | None = None) -> DialogueAnswers:
     """The complete dialogue above with some card values changed, read as the bot reads a
     submit: each step checked (core/validation.py) and stored as its typed model."""
+    changes = {step: dict(values) for step, values in (changes or {}).items()}
+    outcome = changes.setdefault("outcome", {})
+    if outcome.get("decision") == "not_approved":
+        outcome.setdefault("reason", "Opgaverne kræver fremmøde")  # required then
+    if changes.get("tasks", {}).get("systematic") == "yes":
+        outcome.setdefault("med_discussed", "yes")  # asked then
     answers = DialogueAnswers()
     for step in FORM_STEPS:
-        submitted = {**STEP_ANSWERS[step.id], **(changes or {}).get(step.id, {})}
+        submitted = {**STEP_ANSWERS[step.id], **changes.get(step.id, {})}
         values, errors = validate_step(step, submitted, date.today(), answers)
         assert errors == [], errors
         answers.put(step.id, values)

@@ -89,8 +89,10 @@ def test_inputs_carry_required_and_error_message():
     from tests.harness import inputs
 
     card = dict(CARDS)["tasks da-DK/text"]
-    days = inputs(card)["days_per_week"]
-    assert days["isRequired"] is True and days["errorMessage"]
+    how_often = inputs(card)["frequency"]
+    assert how_often["isRequired"] is True and how_often["errorMessage"]
+    # The days a week are asked for weekly home working only: checked by the bot, not the card.
+    assert inputs(card)["days_per_week"]["errorMessage"]
     assert inputs(card)["tasks_note"]["maxLength"] == 1000
 
 

@@ -337,3 +337,85 @@ async def test_the_self_check_links_the_equipment_requirements(employee):
     equipment = json.dumps(employee.last_card().card, ensure_ascii=False)
     assert "Læs mere: Krav til udstyret ved en skærmarbejdsplads" in equipment
     assert "https://www.kropogkontor.dk/" in equipment
+
+
+async def test_not_approved_says_plainly_what_happens_now_and_may_be_disputed(
+    manager, employee, db_path
+):
+    await employee.say("hjælp")
+    answers = {
+        **STEP_ANSWERS,
+        "outcome": {
+            "decision": "not_approved",
+            "reason": "Opgaverne kræver, at du er i borgerservice hver dag",
+            "follow_up_date": "",
+        },
+    }
+    await manager.say("start")
+    for step in STEP_ANSWERS:
+        await answer_step(manager, step, answers)
+    review = manager.last_card()
+    await manager.submit(review, action_data(review.card, "conclude"))
+    to_answer = card_with(employee, "Jeg er uenig")
+    card = json.dumps(to_answer.card, ensure_ascii=False)
+    assert "dit arbejde skal foregå på den faste arbejdsplads" in card
+    assert "Opgaverne kræver, at du er i borgerservice hver dag" in card
+    assert "Du kan bede om en ny vurdering, når dine opgaver eller forhold ændrer sig" in card
+    assert action_data(to_answer.card, "dispute")["verb"] == "dispute"
+    record = json.loads(db(db_path, "SELECT record FROM agreements")[0][0])
+    assert record["decision"] == "not_approved" and record["follow_up_date"] is None
+    assert record["rules"] == []  # no home working, no home-working rules
+
+
+async def test_a_not_approved_with_a_date_names_when_to_ask_again(manager, employee):
+    await employee.say("hjælp")
+    answers = {
+        **STEP_ANSWERS,
+        "outcome": {
+            "decision": "not_approved",
+            "reason": "Fremmøde",
+            "follow_up_date": "2027-06-01",
+        },
+    }
+    await manager.say("start")
+    for step in STEP_ANSWERS:
+        await answer_step(manager, step, answers)
+    review = manager.last_card()
+    await manager.submit(review, action_data(review.card, "conclude"))
+    card = json.dumps(card_with(employee, "Jeg er uenig").card, ensure_ascii=False)
+    assert "Du kan bede om en ny vurdering fra 01-06-2027" in card
+    assert "Ny vurdering kan tidligst ske" in card
+
+
+async def test_occasional_home_working_is_recorded_and_the_review_says_why(manager, db_path):
+    answers = {
+        **STEP_ANSWERS,
+        "tasks": {**STEP_ANSWERS["tasks"], "frequency": "occasional", "days_per_week": ""},
+    }
+    await manager.say("start")
+    for step in STEP_ANSWERS:
+        await answer_step(manager, step, answers)
+    review = json.dumps(manager.last_card().card, ensure_ascii=False)
+    assert "Hjemmearbejdet er sjældnere end hver uge" in review
+    assert "Bekendtgørelsen om skærmarbejde" not in review  # no screen-work follow-up
+    assert "Arbejdspladsvurdering (APV)" in review
+    await manager.submit(manager.last_card(), action_data(manager.last_card().card, "conclude"))
+    record = json.loads(db(db_path, "SELECT record FROM agreements")[0][0])
+    assert record["frequency"] == "occasional" and "R1" not in record["rules"]
+
+
+async def test_systematic_home_working_asks_whether_med_has_discussed_it(manager):
+    answers = {**STEP_ANSWERS, "tasks": {**STEP_ANSWERS["tasks"], "systematic": "yes"}}
+    await manager.say("start")
+    for step in list(STEP_ANSWERS)[:-1]:
+        await answer_step(manager, step, answers)
+    outcome = manager.last_card()
+    assert "Har MED-udvalget drøftet" in json.dumps(outcome.card, ensure_ascii=False)
+    approved = {
+        "decision": "approved",
+        "med_discussed": "no",
+        "follow_up_date": STEP_ANSWERS["outcome"]["follow_up_date"],
+    }
+    await manager.submit(outcome, {**action_data(outcome.card, "next"), **approved})
+    again = json.dumps(outcome.card, ensure_ascii=False)  # the same card, with the error
+    assert "MED-udvalget har ikke drøftet det endnu" in again

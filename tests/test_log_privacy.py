@@ -38,6 +38,7 @@ FREE_TEXT = {
     "weigh_task_note": "Opgaverne egner sig til stilhed",
     "weigh_individual_note": "Lang transport hver dag",
     "conditions": "Møder op ved teammøder",
+    "reason": "Opgaverne kræver fremmøde hver dag",
     "sc_tasks": "Skrivearbejde om borgersager",
     "sc_work_note": "Min søn er hjemme om eftermiddagen",
     "sc_contact_note": "Savner kollegerne lidt",

@@ -138,3 +138,9 @@ def test_self_check_flags_add_their_follow_up_once_in_rule_order():
     assert keys.count("suitable_furniture") == 1 and "offer_eye_test" in keys
     assert [h.rule for h in hits] == sorted((h.rule for h in hits), key=lambda r: int(r[1:]))
     assert evaluate(with_(outcome={"decision": "not_approved"}), ["chair"]) == []
+
+
+def test_occasional_home_working_keeps_the_rules_for_any_home_working_but_not_screen_work():
+    occasional = keys(with_(tasks={"frequency": "occasional"}, technology={"laptop_hours": "3"}))
+    assert "screen_work_rules" not in occasional and "offer_eye_test" not in occasional
+    assert {"apv_covers_home", "rest_period", "separate_keyboard_mouse"} <= occasional

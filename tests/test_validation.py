@@ -130,7 +130,7 @@ def test_approval_needs_days_from_home():
     )
     _, errors = validate_step(STEPS_BY_ID["outcome"], outcome, TODAY, no_days)
     assert [(e.field, e.error) for e in errors] == [("decision", "no_days")]
-    office = {**outcome, "decision": "not_approved"}
+    office = {**outcome, "decision": "not_approved", "reason": "Opgaverne kræver fremmøde"}
     assert validate_step(STEPS_BY_ID["outcome"], office, TODAY, no_days)[1] == []
 
 
@@ -148,3 +148,63 @@ def test_entra_ids():
 
     assert is_entra_id("22222222-2222-2222-2222-222222222222")
     assert not is_entra_id("Mette Sørensen") and not is_entra_id("not-a-guid <script>")
+
+
+def outcome_errors(answers, **values) -> set[tuple[str, str]]:
+    submitted = {**STEP_ANSWERS["outcome"], **values}
+    _, errors = validate_step(STEPS_BY_ID["outcome"], submitted, TODAY, answers)
+    return {(e.field, e.error) for e in errors}
+
+
+def test_not_approved_needs_a_reason_and_may_leave_out_the_new_date():
+    answers = typed_answers()
+    assert outcome_errors(answers, decision="not_approved") == {("reason", "reason_needed")}
+    assert (
+        outcome_errors(answers, decision="not_approved", reason="Fremmøde", follow_up_date="")
+        == set()
+    )
+    assert outcome_errors(answers, decision="approved", follow_up_date="") == {
+        ("follow_up_date", "required")
+    }
+
+
+def test_systematic_home_working_waits_for_the_med_committee():
+    systematic = typed_answers({"tasks": {"systematic": "yes"}})
+    assert outcome_errors(systematic, decision="approved", med_discussed="") == {
+        ("med_discussed", "required")
+    }
+    assert outcome_errors(systematic, decision="approved", med_discussed="no") == {
+        ("decision", "med_first")
+    }
+    assert outcome_errors(systematic, med_discussed="no") == set()  # approved with conditions
+    assert outcome_errors(systematic, decision="approved", med_discussed="yes") == set()
+    # An individual agreement is not asked: an answer sent anyway is not kept.
+    values, errors = validate_step(
+        STEPS_BY_ID["outcome"],
+        {**STEP_ANSWERS["outcome"], "med_discussed": "no"},
+        TODAY,
+        typed_answers(),
+    )
+    assert errors == [] and "med_discussed" not in values
+
+
+def test_occasional_home_working_has_no_days_a_week():
+    values, errors = validate_step(
+        STEPS_BY_ID["tasks"],
+        {
+            **STEP_ANSWERS["tasks"],
+            "frequency": "occasional",
+            "days_per_week": "",
+            "day_pattern": "",
+        },
+        TODAY,
+    )
+    assert errors == [] and "days_per_week" not in values and "fixed_days" not in values
+    weekly = {**STEP_ANSWERS["tasks"], "days_per_week": "", "day_pattern": ""}
+    _, errors = validate_step(STEPS_BY_ID["tasks"], weekly, TODAY)
+    assert {(e.field, e.error) for e in errors} == {
+        ("days_per_week", "required"),
+        ("day_pattern", "required"),
+    }
+    occasional = typed_answers({"tasks": {"frequency": "occasional"}})
+    assert outcome_errors(occasional, decision="approved") == set()  # no "no days" error
