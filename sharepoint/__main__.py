@@ -43,17 +43,17 @@ async def _provision(settings: Settings) -> int:
 
 
 async def _status(settings: Settings, listing: bool) -> int:
-    db = Database(settings.database_path)
+    db = Database.from_settings(settings)
     await db.open()
     try:
         outbox = Outbox(db)
         counts = await outbox.counts()
         if not settings.sharepoint_enabled:
-            print(f"SharePoint is off: agreements are kept only in {settings.database_path}.")
+            print(f"SharePoint is off: agreements are kept only in {db.label}.")
         else:
             print(
                 f"Agreements go to the list '{settings.sharepoint_list_name}' on"
-                f" {settings.sharepoint_site_url}; local copy in {settings.database_path}."
+                f" {settings.sharepoint_site_url}; local copy in {db.label}."
             )
         print(
             f"agreement versions: {counts['total']}, in SharePoint: {counts['synced']},"
