@@ -25,7 +25,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests marked both_engines run on each engine of TEST_ENGINES (both by default)."""
-    if "engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_engines"):
+    chosen = any(
+        "engine" in str(mark.args[0]) for mark in metafunc.definition.iter_markers("parametrize")
+    )
+    if (
+        "engine" in metafunc.fixturenames
+        and metafunc.definition.get_closest_marker("both_engines")
+        and not chosen  # a test that names its engine itself
+    ):
         metafunc.parametrize("engine", wanted_engines(), indirect=True)
 
 
