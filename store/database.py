@@ -181,6 +181,8 @@ class Database:
         self._own_credential = credential is None
         self._client_id = client_id
         self._engine: AsyncEngine | None = None
+        #: With auth="entra": what asyncpg asks for each new connection's password.
+        self.entra_password: EntraPassword | None = None
         #: Where a SQLite file lives (None for PostgreSQL).
         self.path = Path(self.url.database or "") if self.engine_name == "sqlite" else None
 
@@ -213,7 +215,8 @@ class Database:
         if self.auth == "entra":
             if self._credential is None:
                 self._credential = default_credential(self._client_id)
-            connect_args["password"] = EntraPassword(self._credential)
+            self.entra_password = EntraPassword(self._credential)
+            connect_args["password"] = self.entra_password
         return create_async_engine(
             self.url.set(query=query),
             connect_args=connect_args,
