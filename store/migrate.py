@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from store.database import Database
 
 log = logging.getLogger(__name__)
+# Alembic's "Running upgrade …" lines stay; its plugin set-up at every start is noise.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 _MIGRATION_LOCK = 7_311_214_001
 
 
