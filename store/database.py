@@ -226,7 +226,7 @@ class Database:
             pool_recycle=1800,
         )
 
-    async def open(self) -> None:
+    async def open(self, *, migrate: bool = True) -> None:
         """Connect, migrate to the newest revision; StoreError with one line if it cannot."""
         self._engine = self._create_engine()
         try:
@@ -237,10 +237,12 @@ class Database:
             raise StoreError(
                 f"the database {shown(self.url)} cannot be reached ({_one_line(error)})"
             ) from None
-        from store import migrate
+        if not migrate:
+            return
+        from store.migrate import upgrade
 
         try:
-            await migrate.upgrade(self)
+            await upgrade(self)
         except StoreError:
             await self.close()
             raise
