@@ -84,8 +84,9 @@ class PostgresServer:
             _blocking(migrate())
             self._template_ready = True
         name = f"hjt_{uuid.uuid4().hex[:16]}"
+        # WAL_LOG: no checkpoint per copy (FILE_COPY's), a fourth of the time for a small one.
         _blocking(
-            self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}" STRATEGY FILE_COPY')
+            self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}" STRATEGY WAL_LOG')
         )
         return self._url_of(name)
 
