@@ -197,7 +197,9 @@ class Database:
         if self.engine_name == "sqlite":
             assert self.path is not None
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            engine = create_async_engine(self.url, pool_size=1, max_overflow=0, pool_timeout=60)
+            engine = create_async_engine(
+                self.url, pool_size=1, max_overflow=0, pool_timeout=60, pool_reset_on_return=None
+            )
             event.listen(engine.sync_engine, "connect", _sqlite_connect)
             event.listen(engine.sync_engine, "begin", _sqlite_begin)
             return engine

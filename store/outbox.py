@@ -45,8 +45,9 @@ o = sharepoint_outbox.c
 
 #: An entry whose list item or document SharePoint does not have in its newest revision.
 BEHIND: ColumnElement[bool] = or_(o.item_revision < o.revision, o.doc_revision < o.revision)
-#: Seconds a syncer keeps the entries it took; longer than one batch takes with retries.
-CLAIM_SECONDS = 300.0
+#: Seconds a syncer keeps the entries it took: one batch normally ends well within them; an
+#: instance that died (or a restart after a crash) frees its entries this long after.
+CLAIM_SECONDS = 30.0
 
 
 async def enqueue(conn: AsyncConnection, dialogue_id: str, version: int) -> None:
