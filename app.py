@@ -1,7 +1,7 @@
 """Composition root: settings → store → dialogues → bot → aiohttp routes.
 
 Run it with ``python app.py``. Without Microsoft app credentials it runs in local mode for the
-Microsoft 365 Agents Playground, on the embedded SQLite store.
+Microsoft 365 Agents Playground, on the embedded SQLite store (DATABASE_URL names PostgreSQL for several instances).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from bot.proactive import ProactiveSender
 from bot.reminder_routes import ReminderRoutes
 from bot.reminder_transport import ReminderTransport
 from bot.routes import Routes
-from bot.state_storage import SqliteStorage
+from bot.state_storage import DatabaseStorage
 from bot.teams_bot import HomeWorkBot
 from cards.reminder_screens import ReminderScreens
 from cards.renderer import CardRenderer
@@ -49,7 +49,7 @@ from reminders.planner import Planner
 from reminders.scheduler import ReminderScheduler, closed_days
 from settings import Settings
 from store.conversations import ConversationStore
-from store.database import Database
+from store.database import Database, StoreError
 from store.dialogues import DialogueStore
 from store.key_values import KeyValueStore
 from store.outbox import Outbox
@@ -90,6 +90,23 @@ def check_mode(settings: Settings) -> None:
         )
     else:
         log.info("Bot Framework channel authentication is on (app id set).")
+
+
+def store_of(settings: Settings) -> Database:
+    """The store the settings name (not opened yet); a bad DATABASE_URL refuses the start."""
+    try:
+        return Database.from_settings(settings)
+    except StoreError as error:
+        raise StartupRefused(f"Database settings: {error}.") from None
+
+
+async def open_store(db: Database) -> None:
+    """Connect and migrate; one line, no traceback, when the database cannot be used."""
+    try:
+        await db.open()
+    except StoreError as error:
+        raise StartupRefused(f"Cannot start: {error}.") from None
+    log.info("store ready (%s, schema revision %s)", db.engine_name, await db.schema_version())
 
 
 RETENTION_EVERY = timedelta(days=1)
@@ -148,15 +165,14 @@ def create_app(settings: Settings) -> web.Application:
     check_mode(settings)
     use_policy(settings)
     app = web.Application(client_max_size=settings.max_body_bytes)
-    db = Database(settings.database_path)
+    db = store_of(settings)
     zone = ZoneInfo(settings.timezone)
 
     def today() -> date:
         return datetime.now(zone).date()
 
     async def store(app: web.Application):  # first cleanup context: open before, close after
-        await db.open()
-        log.info("store ready (schema version %s)", await db.schema_version())
+        await open_store(db)
         yield
         await db.close()
 
@@ -187,7 +203,7 @@ def create_app(settings: Settings) -> web.Application:
             screens,
         ),
         people,
-        ConversationState(SqliteStorage(KeyValueStore(db))),
+        ConversationState(DatabaseStorage(KeyValueStore(db))),
         ProactiveSender(adapter, people, settings.microsoft_app_id),
         forced_locale=settings.force_locale,
     )
@@ -253,8 +269,8 @@ async def run_reminders_once(settings: Settings, at: datetime | None) -> dict:
     """One reminder run without the web server: ``python app.py reminders run [--at ISO]``,
     for a cron job or a rerun of a week (``--at`` moves the reminders' clock)."""
     check_mode(settings)
-    db = Database(settings.database_path)
-    await db.open()
+    db = store_of(settings)
+    await open_store(db)
     adapter = create_adapter(settings)
     clock = Clock(ZoneInfo(settings.timezone))
     if at is not None:

@@ -11,7 +11,7 @@ from datetime import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.policy import POLICY_FILE
@@ -23,7 +23,17 @@ class Settings(BaseSettings):
     app_env: Literal["development", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = Field(3978, ge=1, le=65535)
-    database_path: Path = Path("data/hjemmearbejde.sqlite3")
+    #: The store: sqlite+aiosqlite:///<file> (embedded, one instance) or
+    #: postgresql+asyncpg://<user>[:<password>]@<host>:5432/<database> (several instances).
+    database_url: str = "sqlite+aiosqlite:///data/hjemmearbejde.sqlite3"
+    #: Read only when DATABASE_URL is not set: the SQLite file (the first release's setting).
+    database_path: Path | None = None
+    #: "password" (in DATABASE_URL, or none) or "entra": an Entra ID token from the managed
+    #: identity (azure-identity) is the password of each new PostgreSQL connection, over TLS.
+    database_auth: Literal["password", "entra"] = "password"
+    #: With DATABASE_AUTH=entra: the client id of a user-assigned managed identity; empty =
+    #: the system-assigned one (or AZURE_CLIENT_ID, or a developer's Azure CLI sign-in).
+    database_client_id: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     timezone: str = "Europe/Copenhagen"
@@ -100,6 +110,11 @@ class Settings(BaseSettings):
     #: Multiplies every wait (Retry-After, backoff); below 1 only in tests.
     graph_wait_scale: float = Field(1.0, gt=0, le=1.0)
 
+    @field_validator("database_path", mode="before")
+    @classmethod
+    def _empty_path_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
     @model_validator(mode="after")
     def _production_defaults(self) -> Settings:
         """In production, listen on all interfaces and log JSON unless told otherwise."""
@@ -109,6 +124,14 @@ class Settings(BaseSettings):
             if "log_format" not in self.model_fields_set:
                 self.log_format = "json"
         return self
+
+    @property
+    def database(self) -> str | Path:
+        """Where the store is: DATABASE_URL, or the file of DATABASE_PATH when only that is
+        set."""
+        if self.database_path is not None and "database_url" not in self.model_fields_set:
+            return self.database_path
+        return self.database_url
 
     @property
     def local_mode(self) -> bool:

@@ -41,6 +41,8 @@ QUIET = (
     "botframework",
     "msrest",
     "aiosqlite",
+    "sqlalchemy",
+    "asyncpg",
     "urllib3",
     "requests",
     "msal",

@@ -114,12 +114,20 @@ class Routes:
         return web.Response(status=201)
 
     async def healthz(self, _request: web.Request) -> web.Response:
-        store_ok = await self.db.ping()
+        try:
+            schema = await self.db.schema_state()  # reads the schema revision: a round trip
+            store_ok = True
+        except Exception:  # noqa: BLE001 - any failure means "not reachable"
+            schema, store_ok = "unknown", False
         return web.json_response(
             {
                 "status": "ok" if store_ok else "degraded",
                 "version": VERSION,
                 "store": "ok" if store_ok else "unreachable",
+                # the engine, and whether the schema is the one this code knows ("current"),
+                # or newer (an instance of a newer version upgraded it)
+                "engine": self.db.engine_name,
+                "schema": schema,
                 "mode": "local" if self.settings.local_mode else "authenticated",
             },
             status=200 if store_ok else 503,

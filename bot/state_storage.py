@@ -1,4 +1,4 @@
-"""botbuilder's ``Storage`` on the bot's own SQLite database, with eTag checks.
+"""botbuilder's ``Storage`` on the bot's own store (SQLite or PostgreSQL), with eTag checks.
 
 BotState keeps the eTag inside the state dict under ``e_tag`` (as botbuilder's MemoryStorage
 does); a write whose eTag is not the stored one fails instead of overwriting a newer state.
@@ -13,7 +13,7 @@ from botbuilder.core import Storage
 from store.key_values import ETagConflict, KeyValueStore
 
 
-class SqliteStorage(Storage):
+class DatabaseStorage(Storage):
     def __init__(self, kv: KeyValueStore) -> None:
         self.kv = kv
 
@@ -43,3 +43,7 @@ class SqliteStorage(Storage):
 
     async def delete(self, keys: list[str]) -> None:
         await self.kv.delete(list(keys))
+
+
+#: The name of the first release.
+SqliteStorage = DatabaseStorage

@@ -22,7 +22,6 @@ import sqlite3
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import aiohttp
 from azure.core.exceptions import ClientAuthenticationError
@@ -32,7 +31,7 @@ from settings import Settings
 from sharepoint.graph import GraphError, GraphUnavailable
 from sharepoint.provisioning import Report, provision
 from sharepoint.runtime import graph
-from store.database import Database
+from store.database import Database, StoreError
 from store.outbox import Outbox
 
 #: How long ``provision`` keeps trying while Graph throttles or is down, by default.
@@ -105,30 +104,29 @@ def _changes(report: Report) -> None:
 
 
 async def _status(settings: Settings, listing: bool) -> int:
-    db = Database(settings.database_path)
+    db = Database.from_settings(settings)
     try:
-        # Opened once with plain sqlite3 first: a path that cannot be opened fails here, not
-        # in aiosqlite, whose failed connect leaves its worker thread to report on stderr.
-        Path(settings.database_path).parent.mkdir(parents=True, exist_ok=True)
-        sqlite3.connect(settings.database_path).close()
+        if db.path is not None:
+            # Opened once with plain sqlite3 first: a path that cannot be opened fails here,
+            # not in aiosqlite, whose failed connect leaves its worker thread to report on stderr.
+            db.path.parent.mkdir(parents=True, exist_ok=True)
+            sqlite3.connect(db.path).close()
         await db.open()
-        return await _report(settings, Outbox(db), listing)
-    except (sqlite3.Error, OSError) as error:
-        raise Failed(
-            f"cannot read the database {settings.database_path}: {_first_line(error)}"
-        ) from error
+        return await _report(settings, Outbox(db), listing, db.label)
+    except (sqlite3.Error, OSError, StoreError) as error:
+        raise Failed(f"cannot read the database {db.label}: {_first_line(error)}") from error
     finally:
         await db.close()
 
 
-async def _report(settings: Settings, outbox: Outbox, listing: bool) -> int:
+async def _report(settings: Settings, outbox: Outbox, listing: bool, where: str) -> int:
     counts = await outbox.counts()
     if not settings.sharepoint_enabled:
-        print(f"SharePoint is off: agreements are kept only in {settings.database_path}.")
+        print(f"SharePoint is off: agreements are kept only in {where}.")
     else:
         print(
             f"Agreements go to the list '{settings.sharepoint_list_name}' on"
-            f" {settings.sharepoint_site_url}; local copy in {settings.database_path}."
+            f" {settings.sharepoint_site_url}; local copy in {where}."
         )
     print(
         f"agreement versions: {counts['total']}, in SharePoint: {counts['synced']},"

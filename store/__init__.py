@@ -1,3 +1,3 @@
-"""Durable data: the embedded SQLite default (dialogues, agreements, conversation references,
-bot state). Plain, portable SQL so the same statements can later run on PostgreSQL; no
-botbuilder import here."""
+"""Durable data: dialogues, agreements, conversation references, bot state, the SharePoint
+outbox and the reminders, on SQLite (the embedded default) or PostgreSQL (several
+instances), through one implementation over SQLAlchemy Core; no botbuilder import here."""

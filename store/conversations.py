@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import select, update
+
 from store.database import Database, utc_now
+from store.schema import conversation_refs as refs
 
 
 class ConversationStore:
@@ -31,38 +34,56 @@ class ConversationStore:
         if self._known.get(key) == body + (user_name or ""):
             return False
         now = utc_now()
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE conversation_refs SET tenant_id = ?, service_url = ?, reference = ?,"
-                " user_name = COALESCE(?, user_name), updated_at = ?"
-                " WHERE user_id = ? AND conversation_id = ?",
-                (tenant_id, service_url, body, user_name, now, user_id, conversation_id),
+        refresh = (
+            update(refs)
+            .where(refs.c.user_id == user_id, refs.c.conversation_id == conversation_id)
+            .values(
+                tenant_id=tenant_id,
+                service_url=service_url,
+                reference=body,
+                user_name=refs.c.user_name if user_name is None else user_name,
+                updated_at=now,
             )
-            is_new = not cursor.rowcount
-            if is_new:
-                await conn.execute(
-                    "INSERT INTO conversation_refs (user_id, conversation_id, tenant_id,"
-                    " service_url, reference, user_name, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (user_id, conversation_id, tenant_id, service_url, body, user_name, now),
-                )
+        )
+        add = (
+            self.db.insert(refs)
+            .values(
+                user_id=user_id,
+                conversation_id=conversation_id,
+                tenant_id=tenant_id,
+                service_url=service_url,
+                reference=body,
+                user_name=user_name,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing()
+        )
+        async with self.db.transaction() as conn:
+            is_new = not (await conn.execute(refresh)).rowcount
+            # Another instance may add the same row between the two statements: then this
+            # one's insert does nothing and the update wins after all.
+            if is_new and not (await conn.execute(add)).rowcount:
+                await conn.execute(refresh)
+                is_new = False
         self._known[key] = body + (user_name or "")
         return is_new
 
     async def for_user(self, user_id: str) -> list[dict[str, Any]]:
         """The user's conversation references, personal chats first, newest first."""
         rows = await self.db.fetchall(
-            "SELECT reference FROM conversation_refs WHERE user_id = ? ORDER BY updated_at DESC",
-            (user_id,),
+            select(refs.c.reference)
+            .where(refs.c.user_id == user_id)
+            .order_by(refs.c.updated_at.desc())
         )
-        refs = [json.loads(r["reference"]) for r in rows]
+        found = [json.loads(r["reference"]) for r in rows]
         return sorted(
-            refs, key=lambda r: (r.get("conversation") or {}).get("conversationType") != "personal"
+            found, key=lambda r: (r.get("conversation") or {}).get("conversationType") != "personal"
         )
 
     async def users_named(self, name: str) -> set[str]:
         """The ids of the users the bot knows by this display name (any case)."""
         wanted = name.strip().casefold()
         rows = await self.db.fetchall(
-            "SELECT DISTINCT user_id, user_name FROM conversation_refs WHERE user_name IS NOT NULL"
+            select(refs.c.user_id, refs.c.user_name).distinct().where(refs.c.user_name.is_not(None))
         )
         return {r["user_id"] for r in rows if r["user_name"].strip().casefold() == wanted}

@@ -1,24 +1,59 @@
-"""The SQLite connection, its versioned migrations and transactions.
+"""The store's connection to SQLite or PostgreSQL, its migrations and its transactions.
 
-aiosqlite runs every statement on one worker thread, so the event loop never blocks on disk.
-One asyncio lock makes a transaction's statements run together: without it two turns could
-interleave statements inside one BEGIN … COMMIT.
+One implementation over SQLAlchemy Core (async): ``sqlite+aiosqlite`` for the embedded
+default, ``postgresql+asyncpg`` for several instances on one server. What differs is only
+what the engines need:
+
+- SQLite has one writer: a write transaction starts with ``BEGIN IMMEDIATE``, so it takes the
+  write lock before its first read and two processes on one file never interleave; this
+  process keeps one connection, so its turns queue for it as they did for the old lock.
+  Reads outside a transaction run in SQLite's autocommit mode.
+- PostgreSQL runs transactions in READ COMMITTED on a pool of connections; the compare-and-set
+  updates (``WHERE version = :expected``) and the unique keys make concurrent writers safe,
+  and claims lock rows with ``FOR UPDATE SKIP LOCKED`` (SQLite's compiler leaves it out).
+
+Migrations are Alembic revisions (store/migrations), applied at ``open``. A SQLite file of the
+first release (its own ``schema_migrations`` table at version 4) is recognised and stamped
+at the first revision, then upgraded in place.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
-import aiosqlite
+from sqlalchemy import Connection, Executable, Table, event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, RowMapping, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 log = logging.getLogger(__name__)
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+DEFAULT_URL = "sqlite+aiosqlite:///data/hjemmearbejde.sqlite3"
+#: The Entra ID scope of Azure Database for PostgreSQL (its token is the password).
+ENTRA_SCOPE = "https://ossrdbms-aad.database.windows.net/.default"
+#: The first release's own migration table and the version its last migration had.
+LEGACY_TABLE, LEGACY_VERSION = "schema_migrations", 4
+#: The revision that is exactly the schema of the first release.
+BASELINE = "0001"
+#: Seconds to wait for a first connection at start.
+CONNECT_TIMEOUT = 10.0
+
+Engine = Literal["sqlite", "postgresql"]
+Auth = Literal["password", "entra"]
+
+
+class StoreError(Exception):
+    """The store cannot be used; the message is one line for the operator."""
 
 
 def utc_now() -> str:
@@ -26,96 +61,294 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) of every migration file ``NNN_name.sql``, in order."""
-    found = []
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        number, _, name = path.stem.partition("_")
-        found.append((int(number), name, path.read_text(encoding="utf-8")))
-    return found
+def store_url(target: str | Path) -> URL:
+    """The SQLAlchemy URL of ``target``: a URL, or the path of a SQLite file.
+
+    ``postgresql://`` and ``sqlite://`` (as Azure and other tools write them) get the async
+    drivers; any other scheme is refused.
+    """
+    if isinstance(target, Path) or "://" not in target:
+        return URL.create("sqlite+aiosqlite", database=str(target))
+    try:
+        url = make_url(target)
+    except ArgumentError:
+        raise StoreError("DATABASE_URL is not a database URL") from None
+    backend, _, driver = url.drivername.partition("+")
+    wanted = {"sqlite": "aiosqlite", "postgresql": "asyncpg", "postgres": "asyncpg"}.get(backend)
+    if wanted is None or driver not in ("", wanted):
+        raise StoreError(
+            f"DATABASE_URL scheme {url.drivername!r} is not supported: use"
+            " sqlite+aiosqlite:///<file> or postgresql+asyncpg://<user>@<host>:5432/<database>"
+        )
+    backend = "postgresql" if backend == "postgres" else backend
+    return url.set(drivername=f"{backend}+{wanted}")
+
+
+def shown(url: URL) -> str:
+    """The URL without its password, for logs and messages."""
+    return url.render_as_string(hide_password=True)
+
+
+class TokenCredential(Protocol):
+    """What the store needs of an azure-identity async credential."""
+
+    async def get_token(self, *scopes: str) -> Any: ...  # AccessToken: .token, .expires_on
+
+    async def close(self) -> None: ...
+
+
+class EntraPassword:
+    """The password of a new PostgreSQL connection: an Entra ID access token.
+
+    asyncpg calls it for every new connection; the token is fetched once and reused until
+    ``margin`` seconds before it expires, so a pool that opens connections costs no extra
+    sign-ins, and a connection opened late in the token's life still gets a valid one.
+    """
+
+    def __init__(
+        self,
+        credential: TokenCredential,
+        *,
+        scope: str = ENTRA_SCOPE,
+        margin: float = 300.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.credential = credential
+        self.scope = scope
+        self.margin = margin
+        self.clock = clock
+        self._token: Any = None
+        self._lock = asyncio.Lock()
+
+    async def __call__(self) -> str:
+        async with self._lock:
+            if self._token is None or self._token.expires_on - self.clock() < self.margin:
+                self._token = await self.credential.get_token(self.scope)
+                log.info("database: new Entra ID token for PostgreSQL")
+            return str(self._token.token)
+
+
+def default_credential(client_id: str = "") -> TokenCredential:
+    """azure-identity's chain: the managed identity in Azure (``client_id`` for a
+    user-assigned one), a developer's Azure CLI sign-in elsewhere."""
+    from azure.identity.aio import DefaultAzureCredential
+
+    if client_id:
+        return DefaultAzureCredential(managed_identity_client_id=client_id)
+    return DefaultAzureCredential()
+
+
+def _one_line(error: BaseException) -> str:
+    while isinstance(inner := getattr(error, "orig", None), BaseException):
+        error = inner  # SQLAlchemy's wrapper: the driver's own error is clearer
+    message = " ".join(str(error).split()) or type(error).__name__
+    return f"{type(error).__name__}: {message}"[:300]
+
+
+class DatabaseSettings(Protocol):
+    """The settings the store reads (settings.Settings has them)."""
+
+    @property
+    def database(self) -> str | Path: ...
+
+    database_auth: Auth
+    database_client_id: str
 
 
 class Database:
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._conn: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
+    @classmethod
+    def from_settings(cls, settings: DatabaseSettings) -> Database:
+        return cls(
+            settings.database, auth=settings.database_auth, client_id=settings.database_client_id
+        )
 
-    async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
-        self._conn.row_factory = aiosqlite.Row
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA synchronous=NORMAL",
-            "PRAGMA foreign_keys=ON",
-            "PRAGMA busy_timeout=5000",
-        ):
-            await self._conn.execute(pragma)
-        await self._migrate()
-
-    async def close(self) -> None:
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+    def __init__(
+        self,
+        target: str | Path,
+        *,
+        auth: Auth = "password",
+        credential: TokenCredential | None = None,
+        client_id: str = "",
+    ) -> None:
+        self.url = store_url(target)
+        self.engine_name: Engine = (
+            "postgresql" if self.url.drivername.startswith("postgresql") else "sqlite"
+        )
+        if auth == "entra" and self.engine_name != "postgresql":
+            raise StoreError("DATABASE_AUTH=entra needs a PostgreSQL DATABASE_URL")
+        self.auth = auth
+        self._credential = credential
+        self._own_credential = credential is None
+        self._client_id = client_id
+        self._engine: AsyncEngine | None = None
+        #: With auth="entra": what asyncpg asks for each new connection's password.
+        self.entra_password: EntraPassword | None = None
+        #: Where a SQLite file lives (None for PostgreSQL).
+        self.path = Path(self.url.database or "") if self.engine_name == "sqlite" else None
 
     @property
-    def conn(self) -> aiosqlite.Connection:
-        if self._conn is None:
-            raise RuntimeError("database is not open")
-        return self._conn
+    def label(self) -> str:
+        """Where the data is, for people: the SQLite file, or the URL without its password."""
+        return str(self.path) if self.path is not None else shown(self.url)
 
-    async def _migrate(self) -> None:
-        async with self.transaction() as conn:
-            await conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    # --- opening and closing --------------------------------------------------------------
+
+    def _create_engine(self) -> AsyncEngine:
+        if self.engine_name == "sqlite":
+            assert self.path is not None
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            engine = create_async_engine(
+                self.url, pool_size=1, max_overflow=0, pool_timeout=60, pool_reset_on_return=None
             )
-            rows = await (await conn.execute("SELECT version FROM schema_migrations")).fetchall()
-            applied = {r[0] for r in rows}
-            for version, name, sql in migrations():
-                if version in applied:
-                    continue
-                for statement in (s.strip() for s in sql.split(";")):
-                    if statement:
-                        await conn.execute(statement)
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (version, name, utc_now()),
-                )
-                log.info("database migrated to version %s (%s)", version, name)
+            event.listen(engine.sync_engine, "connect", _sqlite_connect)
+            event.listen(engine.sync_engine, "begin", _sqlite_begin)
+            return engine
+        query = dict(self.url.query)
+        connect_args: dict[str, Any] = {"timeout": CONNECT_TIMEOUT}
+        if "ssl" in query:
+            connect_args["ssl"] = query.pop("ssl")
+        elif self.auth == "entra":
+            connect_args["ssl"] = "require"  # a token never travels in clear text
+        if query.pop("statement_cache_size", None) == "0":
+            # Behind a PgBouncer in transaction mode: no prepared statement outlives a query.
+            connect_args["statement_cache_size"] = 0
+            connect_args["prepared_statement_cache_size"] = 0
+            connect_args["prepared_statement_name_func"] = lambda: f"__s_{uuid.uuid4().hex}__"
+        if self.auth == "entra":
+            if self._credential is None:
+                self._credential = default_credential(self._client_id)
+            self.entra_password = EntraPassword(self._credential)
+            connect_args["password"] = self.entra_password
+        return create_async_engine(
+            self.url.set(query=query),
+            connect_args=connect_args,
+            pool_size=5,
+            max_overflow=10,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+        )
 
-    async def schema_version(self) -> int:
-        row = await self.fetchone("SELECT MAX(version) AS v FROM schema_migrations")
-        return int(row["v"] or 0) if row else 0
+    async def open(self, *, migrate: bool = True) -> None:
+        """Connect, migrate to the newest revision; StoreError with one line if it cannot."""
+        self._engine = self._create_engine()
+        try:
+            async with self._engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as error:  # noqa: BLE001 - every driver fails in its own way
+            await self.close()
+            raise StoreError(
+                f"the database {shown(self.url)} cannot be reached ({_one_line(error)})"
+            ) from None
+        if not migrate:
+            return
+        from store.migrate import upgrade
+
+        try:
+            await upgrade(self)
+        except StoreError:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+        if self._credential is not None and self._own_credential:
+            await self._credential.close()
+            self._credential = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise RuntimeError("database is not open")
+        return self._engine
+
+    # --- statements -----------------------------------------------------------------------
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, rolled back on any error."""
-        async with self._lock:
-            conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction, committed at the end, rolled back on any error (SQLite:
+        BEGIN IMMEDIATE … COMMIT)."""
+        async with self.engine.connect() as conn:
+            await conn.execution_options(store_write=True)
+            async with conn.begin():
                 yield conn
-            except BaseException:
-                await conn.rollback()
-                raise
-            else:
-                await conn.commit()
 
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self._lock:
-            cursor = await self.conn.execute(sql, tuple(params))
-            return await cursor.fetchone()
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads (no write lock on SQLite)."""
+        async with self.engine.connect() as conn:
+            yield conn
+            await conn.commit()
 
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._lock:
-            cursor = await self.conn.execute(sql, tuple(params))
-            return list(await cursor.fetchall())
+    async def fetchone(
+        self, statement: Executable | str, params: Mapping[str, Any] | None = None
+    ) -> RowMapping | None:
+        async with self.connection() as conn:
+            result = await conn.execute(_statement(statement), dict(params or {}))
+            return result.mappings().first()
+
+    async def fetchall(
+        self, statement: Executable | str, params: Mapping[str, Any] | None = None
+    ) -> Sequence[RowMapping]:
+        async with self.connection() as conn:
+            result = await conn.execute(_statement(statement), dict(params or {}))
+            return result.mappings().all()
+
+    def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
+        """``INSERT`` with ``ON CONFLICT`` clauses, in this engine's dialect."""
+        return insert_for(self.engine_name, table)
+
+    # --- health ---------------------------------------------------------------------------
 
     async def ping(self) -> bool:
         try:
-            await self.fetchone("SELECT 1")
+            await self.fetchone(text("SELECT 1"))
         except Exception:  # noqa: BLE001 - any failure means "not reachable"
             return False
         return True
+
+    async def schema_version(self) -> str | None:
+        """The Alembic revision the database is at."""
+        from store import migrate
+
+        async with self.connection() as conn:
+            return await conn.run_sync(migrate.current_revision)
+
+    async def schema_state(self) -> str:
+        """ "current", or "newer" when another instance's newer code upgraded the database,
+        or "older" (not upgraded)."""
+        from store import migrate
+
+        return migrate.state_of(await self.schema_version())
+
+
+def insert_for(engine_name: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT … ON CONFLICT`` is spelled alike by both engines, but SQLAlchemy builds it
+    with each dialect's own construct."""
+    if engine_name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _statement(statement: Executable | str) -> Executable:
+    return text(statement) if isinstance(statement, str) else statement
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # No implicit transactions: BEGIN is written by _sqlite_begin, so reads stay outside.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=NORMAL",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA busy_timeout=5000",
+    ):
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get("store_write"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,29 +1,29 @@
-"""Dialogues and agreements in SQLite.
+"""Dialogues and agreements.
 
 Every change is a compare-and-set on the dialogue's version: two submits of the same card
-(a double click, a replay) cannot both win. Concluding writes the dialogue and a new agreement
-version in one transaction, and the employee's answer updates both together, so the
-dialogue's state and its newest agreement never disagree.
+(a double click, a replay, two instances) cannot both win. Concluding writes the dialogue and
+a new agreement version in one transaction, and the employee's answer updates both together,
+so the dialogue's state and its newest agreement never disagree.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
-import aiosqlite
+from sqlalchemy import RowMapping, Select, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.answers import AgreementRecord, DialogueAnswers
 from core.dialogue import AWAITING_EMPLOYEE, Dialogue
 from store import outbox
 from store.database import Database, utc_now
+from store.schema import agreements, dialogues
 
-_COLUMNS = (
-    "id, manager_id, manager_name, employee_id, employee_name, state, step, version, editing,"
-    " answers, locale, created_at, updated_at, agreement_version"
-)
+d, a = dialogues.c, agreements.c
 
 
-def _dialogue(row: aiosqlite.Row) -> Dialogue:
+def _dialogue(row: RowMapping) -> Dialogue:
     return Dialogue(
         id=row["id"],
         manager_id=row["manager_id"],
@@ -42,79 +42,72 @@ def _dialogue(row: aiosqlite.Row) -> Dialogue:
     )
 
 
+def _changes(dialogue: Dialogue) -> dict[str, Any]:
+    """The columns a save writes."""
+    return {
+        "employee_id": dialogue.employee_id,
+        "employee_name": dialogue.employee_name,
+        "state": dialogue.state,
+        "step": dialogue.step,
+        "version": dialogue.version,
+        "editing": int(dialogue.editing),
+        "answers": json.dumps(dialogue.answers.to_json()),
+        "updated_at": dialogue.updated_at,
+        "agreement_version": dialogue.agreement_version,
+    }
+
+
+_SELECT: Select[Any] = select(dialogues)
+
+
 class DialogueStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    async def _dialogues(self, query: Select[Any]) -> list[Dialogue]:
+        return [_dialogue(r) for r in await self.db.fetchall(query)]
 
     async def create(self, dialogue: Dialogue) -> Dialogue:
         now = utc_now()
         dialogue.created_at = dialogue.updated_at = now
         async with self.db.transaction() as conn:
             await conn.execute(
-                f"INSERT INTO dialogues ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    dialogue.id,
-                    dialogue.manager_id,
-                    dialogue.manager_name,
-                    dialogue.employee_id,
-                    dialogue.employee_name,
-                    dialogue.state,
-                    dialogue.step,
-                    dialogue.version,
-                    int(dialogue.editing),
-                    json.dumps(dialogue.answers.to_json()),
-                    dialogue.locale,
-                    now,
-                    now,
-                    dialogue.agreement_version,
-                ),
+                insert(dialogues).values(
+                    id=dialogue.id,
+                    manager_id=dialogue.manager_id,
+                    manager_name=dialogue.manager_name,
+                    locale=dialogue.locale,
+                    created_at=now,
+                    **_changes(dialogue),
+                )
             )
         return dialogue
 
     async def get(self, dialogue_id: str) -> Dialogue | None:
-        row = await self.db.fetchone(
-            f"SELECT {_COLUMNS} FROM dialogues WHERE id = ?", (dialogue_id,)
-        )
+        row = await self.db.fetchone(_SELECT.where(d.id == dialogue_id))
         return _dialogue(row) if row else None
 
     async def for_manager(self, manager_id: str) -> list[Dialogue]:
-        rows = await self.db.fetchall(
-            f"SELECT {_COLUMNS} FROM dialogues WHERE manager_id = ? ORDER BY updated_at DESC, id",
-            (manager_id,),
+        return await self._dialogues(
+            _SELECT.where(d.manager_id == manager_id).order_by(d.updated_at.desc(), d.id)
         )
-        return [_dialogue(r) for r in rows]
 
     async def latest_open(self, manager_id: str) -> Dialogue | None:
         row = await self.db.fetchone(
-            f"SELECT {_COLUMNS} FROM dialogues WHERE manager_id = ? AND state = 'in_progress'"
-            " ORDER BY updated_at DESC, id DESC LIMIT 1",
-            (manager_id,),
+            _SELECT.where(d.manager_id == manager_id, d.state == "in_progress")
+            .order_by(d.updated_at.desc(), d.id.desc())
+            .limit(1)
         )
         return _dialogue(row) if row else None
 
     @staticmethod
-    async def _update(
-        conn: aiosqlite.Connection, dialogue: Dialogue, expected_version: int
-    ) -> bool:
-        cursor = await conn.execute(
-            "UPDATE dialogues SET employee_id = ?, employee_name = ?, state = ?, step = ?,"
-            " version = ?, editing = ?, answers = ?, updated_at = ?, agreement_version = ?"
-            " WHERE id = ? AND version = ?",
-            (
-                dialogue.employee_id,
-                dialogue.employee_name,
-                dialogue.state,
-                dialogue.step,
-                dialogue.version,
-                int(dialogue.editing),
-                json.dumps(dialogue.answers.to_json()),
-                dialogue.updated_at,
-                dialogue.agreement_version,
-                dialogue.id,
-                expected_version,
-            ),
+    async def _update(conn: AsyncConnection, dialogue: Dialogue, expected_version: int) -> bool:
+        result = await conn.execute(
+            update(dialogues)
+            .where(d.id == dialogue.id, d.version == expected_version)
+            .values(**_changes(dialogue))
         )
-        return cursor.rowcount == 1
+        return result.rowcount == 1
 
     async def save(self, dialogue: Dialogue, expected_version: int) -> bool:
         """Store ``dialogue`` if nobody changed it since ``expected_version``; False if stale."""
@@ -133,21 +126,20 @@ class DialogueStore:
             if not await self._update(conn, dialogue, expected_version):
                 return False
             await conn.execute(
-                "INSERT INTO agreements (dialogue_id, version, state, manager_id, employee_id,"
-                " employee_name, decision, follow_up_date, record, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    dialogue.id,
-                    record.version,
-                    record.state,
-                    dialogue.manager_id,
-                    dialogue.employee_id,
-                    dialogue.employee_name,
-                    record.decision,
-                    record.follow_up_date.isoformat() if record.follow_up_date else None,
-                    json.dumps(record.to_json()),
-                    dialogue.updated_at,
-                ),
+                insert(agreements).values(
+                    dialogue_id=dialogue.id,
+                    version=record.version,
+                    state=record.state,
+                    manager_id=dialogue.manager_id,
+                    employee_id=dialogue.employee_id,
+                    employee_name=dialogue.employee_name,
+                    decision=record.decision,
+                    follow_up_date=(
+                        record.follow_up_date.isoformat() if record.follow_up_date else None
+                    ),
+                    record=json.dumps(record.to_json()),
+                    created_at=dialogue.updated_at,
+                )
             )
             await outbox.enqueue(conn, dialogue.id, record.version)
         return True
@@ -165,86 +157,92 @@ class DialogueStore:
         async with self.db.transaction() as conn:
             if not await self._update(conn, dialogue, expected_version):
                 return None
-            key = (dialogue.id, dialogue.agreement_version)
-            cursor = await conn.execute(
-                "SELECT record FROM agreements WHERE dialogue_id = ? AND version = ?", key
-            )
-            row = await cursor.fetchone()
-            assert row is not None  # the version the dialogue was just updated to points at it
-            record = AgreementRecord.model_validate_json(row["record"]).model_copy(
+            this = (a.dialogue_id == dialogue.id, a.version == dialogue.agreement_version)
+            stored = (await conn.execute(select(a.record).where(*this))).scalar_one()
+            record = AgreementRecord.model_validate_json(stored).model_copy(
                 update={"state": state, "employee_comment": comment, "answered_at": now}
             )
             await conn.execute(
-                "UPDATE agreements SET state = ?, employee_comment = ?, answered_at = ?,"
-                " record = ? WHERE dialogue_id = ? AND version = ?",
-                (state, comment, now, json.dumps(record.to_json()), *key),
+                update(agreements)
+                .where(*this)
+                .values(
+                    state=state,
+                    employee_comment=comment,
+                    answered_at=now,
+                    record=json.dumps(record.to_json()),
+                )
             )
-            await outbox.enqueue(conn, *key)
+            await outbox.enqueue(conn, dialogue.id, dialogue.agreement_version)
         return record
 
     async def not_cancelled(self) -> list[Dialogue]:
         """Every dialogue that is not cancelled: what the weekly reminders look at."""
-        rows = await self.db.fetchall(
-            f"SELECT {_COLUMNS} FROM dialogues WHERE state != 'cancelled' ORDER BY created_at, id"
+        return await self._dialogues(
+            _SELECT.where(d.state != "cancelled").order_by(d.created_at, d.id)
         )
-        return [_dialogue(r) for r in rows]
 
     async def for_employee(self, employee_id: str) -> list[Dialogue]:
-        rows = await self.db.fetchall(
-            f"SELECT {_COLUMNS} FROM dialogues WHERE employee_id = ? ORDER BY updated_at DESC, id",
-            (employee_id,),
+        return await self._dialogues(
+            _SELECT.where(d.employee_id == employee_id).order_by(d.updated_at.desc(), d.id)
         )
-        return [_dialogue(r) for r in rows]
 
     async def without_employee_id(self) -> list[Dialogue]:
         """Dialogues whose employee was typed in by name and has not been found yet."""
-        rows = await self.db.fetchall(
-            f"SELECT {_COLUMNS} FROM dialogues WHERE employee_id IS NULL AND state <> 'cancelled'"
-            " ORDER BY updated_at DESC, id",
+        return await self._dialogues(
+            _SELECT.where(d.employee_id.is_(None), d.state != "cancelled").order_by(
+                d.updated_at.desc(), d.id
+            )
         )
-        return [_dialogue(r) for r in rows]
 
     async def link_employee(self, dialogue_id: str, employee_id: str) -> bool:
         """Record who the typed-in employee is, once; the dialogue's version is not changed,
         so the manager's cards stay valid."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE dialogues SET employee_id = ? WHERE id = ? AND employee_id IS NULL",
-                (employee_id, dialogue_id),
+            result = await conn.execute(
+                update(dialogues)
+                .where(d.id == dialogue_id, d.employee_id.is_(None))
+                .values(employee_id=employee_id)
             )
             await conn.execute(
-                "UPDATE agreements SET employee_id = ? WHERE dialogue_id = ? AND employee_id IS NULL",
-                (employee_id, dialogue_id),
+                update(agreements)
+                .where(a.dialogue_id == dialogue_id, a.employee_id.is_(None))
+                .values(employee_id=employee_id)
             )
-            return cursor.rowcount == 1
+            return result.rowcount == 1
 
     async def learn_employee_name(self, employee_id: str, name: str) -> None:
         """The picked employee's display name, from their first message to the bot (the
         people picker gives only the id)."""
         async with self.db.transaction() as conn:
             await conn.execute(
-                "UPDATE dialogues SET employee_name = ? WHERE employee_id = ? AND employee_name IS NULL",
-                (name, employee_id),
+                update(dialogues)
+                .where(d.employee_id == employee_id, d.employee_name.is_(None))
+                .values(employee_name=name)
             )
 
+    async def _records(self, query: Select[Any]) -> list[AgreementRecord]:
+        return [
+            AgreementRecord.model_validate_json(r["record"]) for r in await self.db.fetchall(query)
+        ]
+
     async def agreements_for_manager(self, manager_id: str) -> list[AgreementRecord]:
-        rows = await self.db.fetchall(
-            "SELECT record FROM agreements WHERE manager_id = ? ORDER BY created_at DESC, dialogue_id",
-            (manager_id,),
+        return await self._records(
+            select(a.record)
+            .where(a.manager_id == manager_id)
+            .order_by(a.created_at.desc(), a.dialogue_id)
         )
-        return [AgreementRecord.model_validate_json(r["record"]) for r in rows]
 
     async def agreement(self, dialogue_id: str, version: int) -> AgreementRecord | None:
-        row = await self.db.fetchone(
-            "SELECT record FROM agreements WHERE dialogue_id = ? AND version = ?",
-            (dialogue_id, version),
+        found = await self._records(
+            select(a.record).where(a.dialogue_id == dialogue_id, a.version == version)
         )
-        return AgreementRecord.model_validate_json(row["record"]) if row else None
+        return found[0] if found else None
 
     async def newest_agreements(self) -> list[AgreementRecord]:
         """The newest version of every agreement, newest first (HR's list and export)."""
-        rows = await self.db.fetchall(
-            "SELECT a.record FROM agreements a JOIN dialogues d ON d.id = a.dialogue_id"
-            " WHERE a.version = d.agreement_version ORDER BY a.created_at DESC"
+        return await self._records(
+            select(a.record)
+            .join(dialogues, d.id == a.dialogue_id)
+            .where(a.version == d.agreement_version)
+            .order_by(a.created_at.desc())
         )
-        return [AgreementRecord.model_validate_json(r["record"]) for r in rows]

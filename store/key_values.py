@@ -6,7 +6,12 @@ import json
 import uuid
 from typing import Any
 
+from sqlalchemy import delete, select, update
+
 from store.database import Database, utc_now
+from store.schema import bot_state
+
+c = bot_state.c
 
 
 class ETagConflict(Exception):
@@ -21,10 +26,7 @@ class KeyValueStore:
         """{key: (etag, data)} for the keys that exist."""
         if not keys:
             return {}
-        marks = ", ".join("?" for _ in keys)
-        rows = await self.db.fetchall(
-            f"SELECT key, etag, data FROM bot_state WHERE key IN ({marks})", keys
-        )
+        rows = await self.db.fetchall(select(c.key, c.etag, c.data).where(c.key.in_(keys)))
         return {r["key"]: (r["etag"], json.loads(r["data"])) for r in rows}
 
     async def write(self, changes: dict[str, tuple[str | None, Any]]) -> dict[str, str]:
@@ -40,19 +42,26 @@ class KeyValueStore:
                 etag = uuid.uuid4().hex
                 body = json.dumps(data)
                 if expected in (None, "*"):
+                    upsert = self.db.insert(bot_state).values(
+                        key=key, etag=etag, data=body, updated_at=now
+                    )
                     await conn.execute(
-                        "INSERT INTO bot_state (key, etag, data, updated_at) VALUES (?, ?, ?, ?)"
-                        " ON CONFLICT (key) DO UPDATE SET etag = excluded.etag,"
-                        " data = excluded.data, updated_at = excluded.updated_at",
-                        (key, etag, body, now),
+                        upsert.on_conflict_do_update(
+                            index_elements=[c.key],
+                            set_={
+                                "etag": upsert.excluded.etag,
+                                "data": upsert.excluded.data,
+                                "updated_at": upsert.excluded.updated_at,
+                            },
+                        )
                     )
                 else:
-                    cursor = await conn.execute(
-                        "UPDATE bot_state SET etag = ?, data = ?, updated_at = ?"
-                        " WHERE key = ? AND etag = ?",
-                        (etag, body, now, key, expected),
+                    result = await conn.execute(
+                        update(bot_state)
+                        .where(c.key == key, c.etag == expected)
+                        .values(etag=etag, data=body, updated_at=now)
                     )
-                    if cursor.rowcount != 1:
+                    if result.rowcount != 1:
                         raise ETagConflict(key)
                 new_etags[key] = etag
         return new_etags
@@ -60,6 +69,5 @@ class KeyValueStore:
     async def delete(self, keys: list[str]) -> None:
         if not keys:
             return
-        marks = ", ".join("?" for _ in keys)
         async with self.db.transaction() as conn:
-            await conn.execute(f"DELETE FROM bot_state WHERE key IN ({marks})", keys)
+            await conn.execute(delete(bot_state).where(c.key.in_(keys)))

@@ -6,38 +6,70 @@ row's ``revision`` counts local changes to the version (concluded, confirmed, di
 ``item_revision`` and ``doc_revision`` say which revision the list item and the summary
 document in SharePoint show. The syncer sends the newest record and marks the revision it
 sent, so a change made while a send is under way is sent again.
+
+Several instances drain one outbox together: ``due`` claims the entries it returns for this
+syncer (``holder``) for ``claim_seconds``, picking them in a short transaction that locks
+them (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has one writer at a time), so two
+syncers never send the same entry at once. Writing an outcome releases the claim; the
+claims of an instance that died expire. SharePoint's unique ``dialogue id:version`` column
+keeps an item single even if a claim expired while its request was still under way.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiosqlite
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    RowMapping,
+    case,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.answers import AgreementRecord
-from store.database import Database, utc_now
+from store.database import Database, insert_for, utc_now
+from store.schema import agreements, dialogues, leases, sharepoint_outbox
 
-#: Where the outbox is kept in SQL, for the admin listing.
-PENDING = "item_revision < revision OR doc_revision < revision"
+o = sharepoint_outbox.c
+
+#: An entry whose list item or document SharePoint does not have in its newest revision.
+BEHIND: ColumnElement[bool] = or_(o.item_revision < o.revision, o.doc_revision < o.revision)
+#: Seconds a syncer keeps the entries it took: one batch normally ends well within them; an
+#: instance that died (or a restart after a crash) frees its entries this long after.
+CLAIM_SECONDS = 30.0
 #: The row of the ``leases`` table that holds Graph's latest Retry-After for every instance
 #: on this store: ``until`` is the moment before which none of them sends to Graph, ``holder``
 #: the reason (the status and Graph's error code).
 GRAPH_WAIT = "sharepoint.graph_retry_after"
 
 
-async def enqueue(conn: aiosqlite.Connection, dialogue_id: str, version: int) -> None:
+async def enqueue(conn: AsyncConnection, dialogue_id: str, version: int) -> None:
     """Inside the caller's transaction: this agreement version changed, send it again."""
     now = utc_now()
+    add = insert_for(conn.dialect.name, sharepoint_outbox).values(
+        dialogue_id=dialogue_id, version=version, next_attempt_at=now, updated_at=now
+    )
     await conn.execute(
-        "INSERT INTO sharepoint_outbox (dialogue_id, version, next_attempt_at, updated_at)"
-        " VALUES (?, ?, ?, ?) ON CONFLICT (dialogue_id, version) DO UPDATE SET"
-        " revision = revision + 1, attempts = 0, next_attempt_at = excluded.next_attempt_at,"
-        " updated_at = excluded.updated_at",
-        (dialogue_id, version, now, now),
+        add.on_conflict_do_update(
+            index_elements=[o.dialogue_id, o.version],
+            set_={
+                "revision": o.revision + 1,
+                "attempts": 0,
+                "next_attempt_at": add.excluded.next_attempt_at,
+                "updated_at": add.excluded.updated_at,
+            },
+        )
     )
 
 
@@ -67,7 +99,7 @@ class Entry:
         return self.doc_revision < self.revision
 
 
-def _entry(row: aiosqlite.Row) -> Entry:
+def _entry(row: RowMapping) -> Entry:
     return Entry(
         dialogue_id=row["dialogue_id"],
         version=row["version"],
@@ -82,28 +114,63 @@ def _entry(row: aiosqlite.Row) -> Entry:
     )
 
 
-_SELECT = (
-    "SELECT o.dialogue_id, o.version, o.revision, o.item_revision, o.doc_revision, o.item_id,"
-    " o.etag, o.attempts, o.last_error, a.record FROM sharepoint_outbox o"
-    " JOIN agreements a ON a.dialogue_id = o.dialogue_id AND a.version = o.version"
+_ENTRIES = select(
+    o.dialogue_id,
+    o.version,
+    o.revision,
+    o.item_revision,
+    o.doc_revision,
+    o.item_id,
+    o.etag,
+    o.attempts,
+    o.last_error,
+    agreements.c.record,
+).join(
+    agreements,
+    (agreements.c.dialogue_id == o.dialogue_id) & (agreements.c.version == o.version),
 )
+_ORDER = (o.next_attempt_at, o.dialogue_id, o.version)
 
 
 def _later(seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="microseconds")
 
 
-class Outbox:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._held: list[tuple[str, tuple[Any, ...]]] | None = None
+def _this(dialogue_id: str, version: int) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return o.dialogue_id == dialogue_id, o.version == version
 
-    async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+
+class Outbox:
+    def __init__(
+        self, db: Database, *, holder: str | None = None, claim_seconds: float = CLAIM_SECONDS
+    ) -> None:
+        self.db = db
+        self.holder = holder or uuid.uuid4().hex
+        self.claim_seconds = claim_seconds
+        self._held: list[Executable] | None = None
+
+    def _released(self, *kinds: str) -> dict[Any, Any]:
+        """The column values that give up this syncer's claims of ``kinds``."""
+        values: dict[Any, Any] = {}
+        for claim, until in (self._claim_columns(kind) for kind in kinds):
+            mine = claim == self.holder
+            values[claim] = case((mine, None), else_=claim)
+            values[until] = case((mine, None), else_=until)
+        return values
+
+    @staticmethod
+    def _claim_columns(kind: str) -> tuple[Any, Any]:
+        return {
+            "item": (o.item_claim, o.item_claimed_until),
+            "document": (o.doc_claim, o.doc_claimed_until),
+        }[kind]
+
+    async def _write(self, statement: Executable) -> None:
         if self._held is not None:
-            self._held.append((sql, params))
+            self._held.append(statement)
             return
         async with self.db.transaction() as conn:
-            await conn.execute(sql, params)
+            await conn.execute(statement)
 
     @asynccontextmanager
     async def together(self) -> AsyncIterator[None]:
@@ -115,26 +182,43 @@ class Outbox:
         finally:
             self._held = None
         async with self.db.transaction() as conn:
-            for sql, params in held:
-                await conn.execute(sql, params)
+            for statement in held:
+                await conn.execute(statement)
 
     async def due(self, kind: str, limit: int) -> list[Entry]:
         """Entries whose list item ("item") or summary document ("document") is behind and
-        whose next attempt is now or past, oldest first."""
-        behind = {"item": "o.item_revision", "document": "o.doc_revision"}[kind]
-        rows = await self.db.fetchall(
-            f"{_SELECT} WHERE {behind} < o.revision"
-            " AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.dialogue_id, o.version"
-            " LIMIT ?",
-            (utc_now(), limit),
+        whose next attempt is now or past, oldest first, claimed for this syncer: another
+        syncer's unexpired claims are skipped."""
+        behind = {"item": o.item_revision, "document": o.doc_revision}[kind] < o.revision
+        claim, until = self._claim_columns(kind)
+        now = utc_now()
+        pick = (
+            select(o.dialogue_id, o.version)
+            .where(
+                behind,
+                o.next_attempt_at <= now,
+                or_(until.is_(None), until <= now, claim == self.holder),
+            )
+            .order_by(*_ORDER)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        return [_entry(r) for r in rows]
+        async with self.db.transaction() as conn:
+            keys = [tuple(k) for k in (await conn.execute(pick)).all()]
+            if not keys:
+                return []
+            taken = tuple_(o.dialogue_id, o.version).in_(keys)
+            await conn.execute(
+                update(sharepoint_outbox)
+                .where(taken)
+                .values({claim: self.holder, until: _later(self.claim_seconds)})
+            )
+            rows = (await conn.execute(_ENTRIES.where(taken).order_by(*_ORDER))).mappings()
+            return [_entry(r) for r in rows]
 
     async def next_due_in(self) -> float | None:
         """Seconds until the next pending entry is due (0 when one is due); None when empty."""
-        row = await self.db.fetchone(
-            f"SELECT MIN(next_attempt_at) AS at FROM sharepoint_outbox WHERE {PENDING}"
-        )
+        row = await self.db.fetchone(select(func.min(o.next_attempt_at).label("at")).where(BEHIND))
         if not row or row["at"] is None:
             return None
         wait = (datetime.fromisoformat(row["at"]) - datetime.now(UTC)).total_seconds()
@@ -143,22 +227,40 @@ class Outbox:
     async def item_done(
         self, dialogue_id: str, version: int, revision: int, item_id: str, etag: str | None
     ) -> None:
+        now = utc_now()
         await self._write(
-            "UPDATE sharepoint_outbox SET item_revision = CASE WHEN item_revision > ?"
-            " THEN item_revision ELSE ? END, item_id = ?,"
-            " etag = ?, attempts = 0, synced_at = ?, updated_at = ?,"
-            " last_error = CASE WHEN doc_revision < revision THEN last_error END"
-            " WHERE dialogue_id = ? AND version = ?",
-            (revision, revision, item_id, etag, utc_now(), utc_now(), dialogue_id, version),
+            update(sharepoint_outbox)
+            .where(*_this(dialogue_id, version))
+            .values(
+                {
+                    o.item_revision: case(
+                        (o.item_revision > revision, o.item_revision), else_=revision
+                    ),
+                    o.item_id: item_id,
+                    o.etag: etag,
+                    o.attempts: 0,
+                    o.synced_at: now,
+                    o.updated_at: now,
+                    o.last_error: case((o.doc_revision < o.revision, o.last_error), else_=None),
+                    **self._released("item"),
+                }
+            )
         )
 
     async def document_done(self, dialogue_id: str, version: int, revision: int) -> None:
         await self._write(
-            "UPDATE sharepoint_outbox SET doc_revision = CASE WHEN doc_revision > ?"
-            " THEN doc_revision ELSE ? END, updated_at = ?,"
-            " last_error = CASE WHEN item_revision < revision THEN last_error END"
-            " WHERE dialogue_id = ? AND version = ?",
-            (revision, revision, utc_now(), dialogue_id, version),
+            update(sharepoint_outbox)
+            .where(*_this(dialogue_id, version))
+            .values(
+                {
+                    o.doc_revision: case(
+                        (o.doc_revision > revision, o.doc_revision), else_=revision
+                    ),
+                    o.updated_at: utc_now(),
+                    o.last_error: case((o.item_revision < o.revision, o.last_error), else_=None),
+                    **self._released("document"),
+                }
+            )
         )
 
     async def remember_item(
@@ -167,61 +269,94 @@ class Outbox:
         """The SharePoint item of this version (found after a duplicate create or a 412), or
         None when it is gone and must be created again."""
         await self._write(
-            "UPDATE sharepoint_outbox SET item_id = ?, etag = ? WHERE dialogue_id = ? AND version = ?",
-            (item_id, etag, dialogue_id, version),
+            update(sharepoint_outbox)
+            .where(*_this(dialogue_id, version))
+            .values(item_id=item_id, etag=etag)
         )
 
     async def failed(self, dialogue_id: str, version: int, reason: str, retry_in: float) -> None:
         """Not sent this time: why (a status code or an error class, never content) and when
         to try again."""
         await self._write(
-            "UPDATE sharepoint_outbox SET attempts = attempts + 1, last_error = ?,"
-            " next_attempt_at = ?, updated_at = ? WHERE dialogue_id = ? AND version = ?",
-            (reason[:200], _later(retry_in), utc_now(), dialogue_id, version),
+            update(sharepoint_outbox)
+            .where(*_this(dialogue_id, version))
+            .values(
+                {
+                    o.attempts: o.attempts + 1,
+                    o.last_error: reason[:200],
+                    o.next_attempt_at: _later(retry_in),
+                    o.updated_at: utc_now(),
+                    **self._released("item", "document"),
+                }
+            )
         )
 
     async def postpone_all(self, reason: str, retry_in: float) -> None:
-        """SharePoint cannot be reached at all: every pending entry waits, with the reason."""
+        """SharePoint cannot be reached at all: every pending entry waits, with the reason;
+        this syncer's claims are given up."""
         at = _later(retry_in)
         async with self.db.transaction() as conn:
             await conn.execute(
-                "UPDATE sharepoint_outbox SET last_error = ?, next_attempt_at = CASE"
-                " WHEN next_attempt_at > ? THEN next_attempt_at ELSE ? END"
-                f" WHERE {PENDING}",
-                (reason[:200], at, at),
+                update(sharepoint_outbox)
+                .where(BEHIND)
+                .values(
+                    {
+                        o.last_error: reason[:200],
+                        o.next_attempt_at: case(
+                            (o.next_attempt_at > at, o.next_attempt_at), else_=at
+                        ),
+                        **self._released("item", "document"),
+                    }
+                )
             )
 
     async def hold_graph(self, until: datetime, reason: str) -> None:
         """Graph asked to wait (Retry-After) until ``until``: no instance sends before it. A
         later moment replaces an earlier one, never the reverse."""
+        wait = leases.c
+        hold = self.db.insert(leases).values(
+            name=GRAPH_WAIT, holder=reason[:200], until=until.isoformat(timespec="microseconds")
+        )
         async with self.db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
-                " until = excluded.until WHERE excluded.until > leases.until",
-                (GRAPH_WAIT, reason[:200], until.isoformat(timespec="microseconds")),
+                hold.on_conflict_do_update(
+                    index_elements=[wait.name],
+                    set_={"holder": hold.excluded.holder, "until": hold.excluded.until},
+                    where=hold.excluded.until > wait.until,
+                )
             )
 
     async def graph_wait(self) -> tuple[datetime, str] | None:
         """The latest moment Graph asked any instance to wait until, and why (it may be past)."""
-        row = await self.db.fetchone(
-            "SELECT holder, until FROM leases WHERE name = ?", (GRAPH_WAIT,)
-        )
+        wait = leases.c
+        row = await self.db.fetchone(select(wait.holder, wait.until).where(wait.name == GRAPH_WAIT))
         return (datetime.fromisoformat(row["until"]), row["holder"]) if row else None
 
     async def pending(self) -> list[dict[str, Any]]:
         """What SharePoint does not have yet, and why: for the admin command."""
         rows = await self.db.fetchall(
-            "SELECT dialogue_id, version, revision, item_revision, doc_revision, attempts,"
-            f" last_error, next_attempt_at, updated_at FROM sharepoint_outbox WHERE {PENDING}"
-            " ORDER BY updated_at, dialogue_id, version"
+            select(
+                o.dialogue_id,
+                o.version,
+                o.revision,
+                o.item_revision,
+                o.doc_revision,
+                o.attempts,
+                o.last_error,
+                o.next_attempt_at,
+                o.updated_at,
+            )
+            .where(BEHIND)
+            .order_by(o.updated_at, o.dialogue_id, o.version)
         )
         return [dict(r) for r in rows]
 
     async def counts(self) -> dict[str, int]:
         row = await self.db.fetchone(
-            f"SELECT COUNT(*) AS total, SUM(CASE WHEN {PENDING} THEN 1 ELSE 0 END) AS pending"
-            " FROM sharepoint_outbox"
+            select(
+                func.count().label("total"),
+                func.sum(case((BEHIND, 1), else_=0)).label("pending"),
+            ).select_from(sharepoint_outbox)
         )
         total = int(row["total"] or 0) if row else 0
         pending = int(row["pending"] or 0) if row else 0
@@ -231,11 +366,15 @@ class Outbox:
         """Per dialogue: is its newest agreement version in SharePoint (item and document)?"""
         if not dialogue_ids:
             return {}
-        marks = ",".join("?" * len(dialogue_ids))
         rows = await self.db.fetchall(
-            "SELECT o.dialogue_id, o.item_revision >= o.revision AND o.doc_revision >= o.revision"
-            " AS saved FROM sharepoint_outbox o JOIN dialogues d ON d.id = o.dialogue_id"
-            f" AND d.agreement_version = o.version WHERE o.dialogue_id IN ({marks})",
-            dialogue_ids,
+            select(
+                o.dialogue_id,
+                ((o.item_revision >= o.revision) & (o.doc_revision >= o.revision)).label("saved"),
+            )
+            .join(
+                dialogues,
+                (dialogues.c.id == o.dialogue_id) & (dialogues.c.agreement_version == o.version),
+            )
+            .where(o.dialogue_id.in_(dialogue_ids))
         )
         return {r["dialogue_id"]: bool(r["saved"]) for r in rows}

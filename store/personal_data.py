@@ -13,9 +13,22 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Delete, Select, Update, delete, not_, or_, select, update
+
 from store.database import Database
+from store.schema import (
+    agreements,
+    conversation_refs,
+    dialogues,
+    pulse_answers,
+    reminder_ledger,
+    reminder_preferences,
+    self_checks,
+)
 
 ERASED = "(slettet)"
+#: Dialogues still going on: their employee's self-check stays.
+ONGOING = ("in_progress", "awaiting_employee", "disputed")
 
 
 class PersonalData:
@@ -25,66 +38,66 @@ class PersonalData:
     async def export(self, user_id: str) -> dict[str, Any]:
         """Everything stored about ``user_id``, as one JSON document."""
 
-        async def rows(sql: str, *params: Any) -> list[dict[str, Any]]:
-            return [dict(r) for r in await self.db.fetchall(sql, params)]
-
-        def decoded(items: list[dict[str, Any]], *columns: str) -> list[dict[str, Any]]:
+        async def rows(query: Select[Any], *decoded: str) -> list[dict[str, Any]]:
+            items = [dict(r) for r in await self.db.fetchall(query)]
             for item in items:
-                for column in columns:
+                for column in decoded:
                     item[column] = json.loads(item[column])
             return items
 
+        d, a, s = dialogues.c, agreements.c, self_checks.c
+        refs, pulse = conversation_refs.c, pulse_answers.c
+        pref, ledger = reminder_preferences.c, reminder_ledger.c
         return {
             "user_id": user_id,
-            "dialogues_as_manager": decoded(
-                await rows(
-                    "SELECT * FROM dialogues WHERE manager_id = ? ORDER BY created_at", user_id
-                ),
-                "answers",
+            "dialogues_as_manager": await rows(
+                select(dialogues).where(d.manager_id == user_id).order_by(d.created_at), "answers"
             ),
-            "dialogues_about_me": decoded(
-                await rows(
-                    "SELECT * FROM dialogues WHERE employee_id = ? ORDER BY created_at", user_id
-                ),
-                "answers",
+            "dialogues_about_me": await rows(
+                select(dialogues).where(d.employee_id == user_id).order_by(d.created_at), "answers"
             ),
-            "agreements": decoded(
-                await rows(
-                    "SELECT dialogue_id, version, state, employee_comment, created_at, answered_at, record"
-                    " FROM agreements WHERE manager_id = ? OR employee_id = ? ORDER BY created_at",
-                    user_id,
-                    user_id,
-                ),
+            "agreements": await rows(
+                select(
+                    a.dialogue_id,
+                    a.version,
+                    a.state,
+                    a.employee_comment,
+                    a.created_at,
+                    a.answered_at,
+                    a.record,
+                )
+                .where(or_(a.manager_id == user_id, a.employee_id == user_id))
+                .order_by(a.created_at),
                 "record",
             ),
-            "self_checks": decoded(
-                await rows(
-                    "SELECT * FROM self_checks WHERE employee_id = ? ORDER BY created_at", user_id
-                ),
+            "self_checks": await rows(
+                select(self_checks).where(s.employee_id == user_id).order_by(s.created_at),
                 "answers",
             ),
             "conversations": await rows(
-                "SELECT conversation_id, tenant_id, service_url, user_name, updated_at"
-                " FROM conversation_refs WHERE user_id = ?",
-                user_id,
+                select(
+                    refs.conversation_id,
+                    refs.tenant_id,
+                    refs.service_url,
+                    refs.user_name,
+                    refs.updated_at,
+                ).where(refs.user_id == user_id)
             ),
-            "pulse_answers": decoded(
-                await rows(
-                    "SELECT week, answers, created_at FROM pulse_answers WHERE employee_id = ?"
-                    " ORDER BY week",
-                    user_id,
-                ),
+            "pulse_answers": await rows(
+                select(pulse.week, pulse.answers, pulse.created_at)
+                .where(pulse.employee_id == user_id)
+                .order_by(pulse.week),
                 "answers",
             ),
             "reminder_preferences": await rows(
-                "SELECT kind, stopped, snoozed_week, updated_at FROM reminder_preferences"
-                " WHERE user_id = ?",
-                user_id,
+                select(pref.kind, pref.stopped, pref.snoozed_week, pref.updated_at).where(
+                    pref.user_id == user_id
+                )
             ),
             "reminders_sent": await rows(
-                "SELECT kind, week, state, updated_at FROM reminder_ledger WHERE recipient_id = ?"
-                " ORDER BY week, kind",
-                user_id,
+                select(ledger.kind, ledger.week, ledger.state, ledger.updated_at)
+                .where(ledger.recipient_id == user_id)
+                .order_by(ledger.week, ledger.kind)
             ),
         }
 
@@ -92,53 +105,59 @@ class PersonalData:
         """Erase one person's local data: their self-checks, chats and the dialogues and
         agreements about them; where they were the manager, their name is removed (the
         employee's agreement stays the employee's). Returns the number of rows per kind."""
+        d = dialogues.c
+        steps: list[tuple[str, Delete | Update]] = [
+            ("self_checks", delete(self_checks).where(self_checks.c.employee_id == user_id)),
+            (
+                "agreements",
+                delete(agreements).where(
+                    agreements.c.dialogue_id.in_(select(d.id).where(d.employee_id == user_id))
+                ),
+            ),
+            ("dialogues", delete(dialogues).where(d.employee_id == user_id)),
+            (
+                "dialogues_as_manager",
+                update(dialogues).where(d.manager_id == user_id).values(manager_name=ERASED),
+            ),
+            (
+                "conversations",
+                delete(conversation_refs).where(conversation_refs.c.user_id == user_id),
+            ),
+            ("pulse_answers", delete(pulse_answers).where(pulse_answers.c.employee_id == user_id)),
+            (
+                "reminder_preferences",
+                delete(reminder_preferences).where(reminder_preferences.c.user_id == user_id),
+            ),
+            ("reminders", delete(reminder_ledger).where(reminder_ledger.c.recipient_id == user_id)),
+        ]
         counts: dict[str, int] = {}
         async with self.db.transaction() as conn:
-
-            async def run(kind: str, sql: str, *params: Any) -> None:
-                cursor = await conn.execute(sql, params)
-                counts[kind] = counts.get(kind, 0) + cursor.rowcount
-
-            await run("self_checks", "DELETE FROM self_checks WHERE employee_id = ?", user_id)
-            await run(
-                "agreements",
-                "DELETE FROM agreements WHERE dialogue_id IN (SELECT id FROM dialogues WHERE employee_id = ?)",
-                user_id,
-            )
-            await run("dialogues", "DELETE FROM dialogues WHERE employee_id = ?", user_id)
-            await run(
-                "dialogues_as_manager",
-                "UPDATE dialogues SET manager_name = ? WHERE manager_id = ?",
-                ERASED,
-                user_id,
-            )
-            await run("conversations", "DELETE FROM conversation_refs WHERE user_id = ?", user_id)
-            await run("pulse_answers", "DELETE FROM pulse_answers WHERE employee_id = ?", user_id)
-            await run(
-                "reminder_preferences",
-                "DELETE FROM reminder_preferences WHERE user_id = ?",
-                user_id,
-            )
-            await run("reminders", "DELETE FROM reminder_ledger WHERE recipient_id = ?", user_id)
+            for kind, statement in steps:
+                counts[kind] = (await conn.execute(statement)).rowcount
         return counts
 
     async def purge_self_checks(self, now: datetime, retention_days: int) -> int:
         """Delete self-checks older than the retention period whose employee has no dialogue
         that is still going on (in progress, awaiting the employee or disputed)."""
         cutoff = (now - timedelta(days=retention_days)).isoformat()
+        d, s = dialogues.c, self_checks.c
+        still_needed = select(d.employee_id).where(
+            d.employee_id.is_not(None), or_(d.state.in_(ONGOING), d.updated_at >= cutoff)
+        )
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM self_checks WHERE updated_at < ? AND employee_id NOT IN ("
-                " SELECT employee_id FROM dialogues WHERE employee_id IS NOT NULL"
-                " AND (state IN ('in_progress', 'awaiting_employee', 'disputed') OR updated_at >= ?))",
-                (cutoff, cutoff),
+            result = await conn.execute(
+                delete(self_checks).where(
+                    s.updated_at < cutoff, not_(s.employee_id.in_(still_needed))
+                )
             )
-            return cursor.rowcount
+            return result.rowcount
 
     async def purge_pulses(self, now: datetime, retention_days: int) -> int:
         """Delete pulse answers older than the retention period. The bot only ever compares
         the last two weeks; older answers are kept no longer than the setting says."""
         cutoff = (now - timedelta(days=retention_days)).isoformat()
         async with self.db.transaction() as conn:
-            cursor = await conn.execute("DELETE FROM pulse_answers WHERE created_at < ?", (cutoff,))
-            return cursor.rowcount
+            result = await conn.execute(
+                delete(pulse_answers).where(pulse_answers.c.created_at < cutoff)
+            )
+            return result.rowcount

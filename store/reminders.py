@@ -8,16 +8,31 @@ on one store never send the same row; a sender that died leaves its lease to exp
 still ``sending`` after that is ``uncertain`` (the process died between the send and its
 record): it is not sent again, because a duplicate is worse than one missed weekly reminder,
 and the admin status lists it.
+
+Several senders can drain one week together: ``claim`` takes due rows for one sender for a
+while, picking them in a short transaction that locks them (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL; SQLite has one writer at a time), so no two senders take the same row; ``mark``
+stays the compare-and-set that moves a row on. A row still ``sending`` when its sender's
+claim has expired is ``uncertain``, as with the lease.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete, func, or_, select, tuple_, update
+
 from store.database import Database, utc_now
+from store.schema import (
+    leases,
+    pulse_answers,
+    reminder_ledger,
+    reminder_preferences,
+    reminder_weeks,
+)
 
 PENDING = "pending"
 SENDING = "sending"
@@ -28,6 +43,8 @@ UNCERTAIN = "uncertain"
 SKIPPED = "skipped"  # nothing to say (an empty digest) or stopped since it was planned
 
 SENDER_LEASE = "reminders"
+
+r, lease, pref, pulse = reminder_ledger.c, leases.c, reminder_preferences.c, pulse_answers.c
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,13 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def _row(row: Any) -> LedgerRow:
+    return LedgerRow(row["recipient_id"], row["kind"], row["week"], row["attempts"])
+
+
+_DUE_ORDER = (r.not_before, r.recipient_id, r.kind)
+
+
 class ReminderStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -49,10 +73,10 @@ class ReminderStore:
     # --- planning -------------------------------------------------------------------------
 
     async def is_planned(self, week: str) -> bool:
-        return (
-            await self.db.fetchone("SELECT 1 FROM reminder_weeks WHERE week = ?", (week,))
-            is not None
+        found = await self.db.fetchone(
+            select(reminder_weeks.c.week).where(reminder_weeks.c.week == week)
         )
+        return found is not None
 
     async def plan(self, week: str, entries: list[tuple[str, str]], now: datetime) -> int:
         """Add a pending row per (recipient, kind) and mark the week planned, together.
@@ -60,17 +84,24 @@ class ReminderStore:
         added = 0
         async with self.db.transaction() as conn:
             for recipient_id, kind in entries:
-                cursor = await conn.execute(
-                    "INSERT INTO reminder_ledger (recipient_id, kind, week, state, attempts,"
-                    " not_before, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?)"
-                    " ON CONFLICT (recipient_id, kind, week) DO NOTHING",
-                    (recipient_id, kind, week, PENDING, _iso(now), utc_now()),
+                result = await conn.execute(
+                    self.db.insert(reminder_ledger)
+                    .values(
+                        recipient_id=recipient_id,
+                        kind=kind,
+                        week=week,
+                        state=PENDING,
+                        attempts=0,
+                        not_before=_iso(now),
+                        updated_at=utc_now(),
+                    )
+                    .on_conflict_do_nothing()
                 )
-                added += cursor.rowcount
+                added += result.rowcount
             await conn.execute(
-                "INSERT INTO reminder_weeks (week, planned_at) VALUES (?, ?)"
-                " ON CONFLICT (week) DO NOTHING",
-                (week, utc_now()),
+                self.db.insert(reminder_weeks)
+                .values(week=week, planned_at=utc_now())
+                .on_conflict_do_nothing()
             )
         return added
 
@@ -81,51 +112,97 @@ class ReminderStore:
         over from a holder that died turns that holder's unfinished sends uncertain."""
         until = _iso(datetime.fromtimestamp(now.timestamp() + seconds, UTC))
         async with self.db.transaction() as conn:
-            row = await (
-                await conn.execute(
-                    "SELECT holder, until FROM leases WHERE name = ?", (SENDER_LEASE,)
-                )
-            ).fetchone()
-            if row is None:
-                await conn.execute(
-                    "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?)",
-                    (SENDER_LEASE, holder, until),
-                )
+            # Two instances asking at once: the row exists first, then one waits for the
+            # other's lock on it and sees its outcome.
+            created = await conn.execute(
+                self.db.insert(leases)
+                .values(name=SENDER_LEASE, holder=holder, until=until)
+                .on_conflict_do_nothing()
+            )
+            if created.rowcount:
                 return True
+            row = (
+                (
+                    await conn.execute(
+                        select(lease.holder, lease.until)
+                        .where(lease.name == SENDER_LEASE)
+                        .with_for_update()
+                    )
+                )
+                .mappings()
+                .one()
+            )
             if row["holder"] != holder and row["until"] > _iso(now):
                 return False
             if row["holder"] != holder:
                 await conn.execute(
-                    "UPDATE reminder_ledger SET state = ?, updated_at = ? WHERE state = ?",
-                    (UNCERTAIN, utc_now(), SENDING),
+                    update(reminder_ledger)
+                    .where(r.state == SENDING, r.claimed_by.is_(None))
+                    .values(state=UNCERTAIN, updated_at=utc_now())
                 )
             await conn.execute(
-                "UPDATE leases SET holder = ?, until = ? WHERE name = ?",
-                (holder, until, SENDER_LEASE),
+                update(leases).where(lease.name == SENDER_LEASE).values(holder=holder, until=until)
             )
             return True
 
     async def release_lease(self, holder: str) -> None:
         async with self.db.transaction() as conn:
             await conn.execute(
-                "DELETE FROM leases WHERE name = ? AND holder = ?", (SENDER_LEASE, holder)
+                delete(leases).where(lease.name == SENDER_LEASE, lease.holder == holder)
             )
 
     # --- delivery -------------------------------------------------------------------------
 
     async def due(self, week: str, now: datetime, limit: int) -> list[LedgerRow]:
         rows = await self.db.fetchall(
-            "SELECT recipient_id, kind, week, attempts FROM reminder_ledger"
-            " WHERE week = ? AND state = ? AND not_before <= ?"
-            " ORDER BY not_before, recipient_id, kind LIMIT ?",
-            (week, PENDING, _iso(now), limit),
+            select(r.recipient_id, r.kind, r.week, r.attempts)
+            .where(r.week == week, r.state == PENDING, r.not_before <= _iso(now))
+            .order_by(*_DUE_ORDER)
+            .limit(limit)
         )
-        return [LedgerRow(r["recipient_id"], r["kind"], r["week"], r["attempts"]) for r in rows]
+        return [_row(row) for row in rows]
+
+    async def claim(
+        self, week: str, now: datetime, limit: int, *, holder: str, seconds: float
+    ) -> list[LedgerRow]:
+        """Like ``due``, but the rows are this sender's for ``seconds``: a sender calling
+        at the same time gets other rows. Rows another sender left ``sending`` when its
+        claim ran out become uncertain first (it died between the send and its record)."""
+        at, until = _iso(now), _iso(now + timedelta(seconds=seconds))
+        pick = (
+            select(r.recipient_id, r.kind, r.week, r.attempts)
+            .where(
+                r.week == week,
+                r.state == PENDING,
+                r.not_before <= at,
+                or_(r.claimed_until.is_(None), r.claimed_until <= at, r.claimed_by == holder),
+            )
+            .order_by(*_DUE_ORDER)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                update(reminder_ledger)
+                .where(r.week == week, r.state == SENDING, r.claimed_until <= at)
+                .values(state=UNCERTAIN, updated_at=utc_now())
+            )
+            rows = [_row(row) for row in (await conn.execute(pick)).mappings()]
+            if rows:
+                await conn.execute(
+                    update(reminder_ledger)
+                    .where(
+                        tuple_(r.recipient_id, r.kind, r.week).in_(
+                            [(x.recipient_id, x.kind, x.week) for x in rows]
+                        )
+                    )
+                    .values(claimed_by=holder, claimed_until=until)
+                )
+        return rows
 
     async def next_due_at(self, week: str) -> datetime | None:
         row = await self.db.fetchone(
-            "SELECT MIN(not_before) AS at FROM reminder_ledger WHERE week = ? AND state = ?",
-            (week, PENDING),
+            select(func.min(r.not_before).label("at")).where(r.week == week, r.state == PENDING)
         )
         return datetime.fromisoformat(row["at"]) if row and row["at"] else None
 
@@ -140,58 +217,58 @@ class ReminderStore:
         not_before: datetime | None = None,
     ) -> bool:
         """Move one row from ``expected`` to ``state``; False if it was not in ``expected``."""
+        values: dict[str, Any] = {"state": state, "updated_at": utc_now()}
+        if status is not None:
+            values["last_status"] = status
+        if attempts is not None:
+            values["attempts"] = attempts
+        if not_before is not None:
+            values["not_before"] = _iso(not_before)
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE reminder_ledger SET state = ?, last_status = COALESCE(?, last_status),"
-                " attempts = COALESCE(?, attempts), not_before = COALESCE(?, not_before),"
-                " updated_at = ? WHERE recipient_id = ? AND kind = ? AND week = ? AND state = ?",
-                (
-                    state,
-                    status,
-                    attempts,
-                    _iso(not_before) if not_before else None,
-                    utc_now(),
-                    row.recipient_id,
-                    row.kind,
-                    row.week,
-                    expected,
-                ),
+            result = await conn.execute(
+                update(reminder_ledger)
+                .where(
+                    r.recipient_id == row.recipient_id,
+                    r.kind == row.kind,
+                    r.week == row.week,
+                    r.state == expected,
+                )
+                .values(values)
             )
-            return cursor.rowcount == 1
+            return result.rowcount == 1
 
     async def counts(self, week: str | None = None) -> dict[str, int]:
-        where, params = ("WHERE week = ?", (week,)) if week else ("", ())
-        rows = await self.db.fetchall(
-            f"SELECT state, COUNT(*) AS n FROM reminder_ledger {where} GROUP BY state", params
-        )
-        return {r["state"]: r["n"] for r in rows}
+        query = select(r.state, func.count().label("n")).group_by(r.state)
+        if week:
+            query = query.where(r.week == week)
+        return {row["state"]: row["n"] for row in await self.db.fetchall(query)}
 
     async def problems(self, limit: int = 50) -> list[dict[str, Any]]:
         """Rows that did not go out (unreachable, failed, uncertain), newest first."""
         rows = await self.db.fetchall(
-            "SELECT recipient_id, kind, week, state, attempts, last_status, updated_at"
-            " FROM reminder_ledger WHERE state IN (?, ?, ?) ORDER BY updated_at DESC LIMIT ?",
-            (UNREACHABLE, FAILED, UNCERTAIN, limit),
+            select(r.recipient_id, r.kind, r.week, r.state, r.attempts, r.last_status, r.updated_at)
+            .where(r.state.in_((UNREACHABLE, FAILED, UNCERTAIN)))
+            .order_by(r.updated_at.desc())
+            .limit(limit)
         )
-        return [dict(r) for r in rows]
+        return [dict(row) for row in rows]
 
     async def unreachable_since(self, recipient_ids: list[str], week: str) -> set[str]:
         """Who of these could not be reached by a reminder in ``week`` or later."""
         if not recipient_ids:
             return set()
-        marks = ", ".join("?" for _ in recipient_ids)
         rows = await self.db.fetchall(
-            f"SELECT DISTINCT recipient_id FROM reminder_ledger WHERE state = ? AND week >= ?"
-            f" AND recipient_id IN ({marks})",
-            (UNREACHABLE, week, *recipient_ids),
+            select(r.recipient_id)
+            .distinct()
+            .where(r.state == UNREACHABLE, r.week >= week, r.recipient_id.in_(recipient_ids))
         )
-        return {r["recipient_id"] for r in rows}
+        return {row["recipient_id"] for row in rows}
 
     async def was_sent(self, recipient_id: str, kind: str, week: str) -> bool:
         row = await self.db.fetchone(
-            "SELECT 1 FROM reminder_ledger WHERE recipient_id = ? AND kind = ? AND week = ?"
-            " AND state = ?",
-            (recipient_id, kind, week, SENT),
+            select(r.state).where(
+                r.recipient_id == recipient_id, r.kind == kind, r.week == week, r.state == SENT
+            )
         )
         return row is not None
 
@@ -200,49 +277,62 @@ class ReminderStore:
     async def set_preference(
         self, user_id: str, kind: str, *, stopped: bool, snoozed_week: str | None = None
     ) -> None:
+        upsert = self.db.insert(reminder_preferences).values(
+            user_id=user_id,
+            kind=kind,
+            stopped=int(stopped),
+            snoozed_week=snoozed_week,
+            updated_at=utc_now(),
+        )
         async with self.db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO reminder_preferences (user_id, kind, stopped, snoozed_week,"
-                " updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, kind) DO UPDATE SET"
-                " stopped = excluded.stopped, snoozed_week = excluded.snoozed_week,"
-                " updated_at = excluded.updated_at",
-                (user_id, kind, int(stopped), snoozed_week, utc_now()),
+                upsert.on_conflict_do_update(
+                    index_elements=[pref.user_id, pref.kind],
+                    set_={
+                        "stopped": upsert.excluded.stopped,
+                        "snoozed_week": upsert.excluded.snoozed_week,
+                        "updated_at": upsert.excluded.updated_at,
+                    },
+                )
             )
 
     async def resume_all(self, user_id: str) -> int:
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM reminder_preferences WHERE user_id = ?", (user_id,)
-            )
-            return cursor.rowcount
+            result = await conn.execute(delete(reminder_preferences).where(pref.user_id == user_id))
+            return result.rowcount
 
     async def held_back(self, kind: str, week: str) -> set[str]:
         """Users who stopped this kind, or snoozed it for this week."""
         rows = await self.db.fetchall(
-            "SELECT user_id FROM reminder_preferences WHERE kind = ?"
-            " AND (stopped = 1 OR snoozed_week = ?)",
-            (kind, week),
+            select(pref.user_id).where(
+                pref.kind == kind, or_(pref.stopped == 1, pref.snoozed_week == week)
+            )
         )
-        return {r["user_id"] for r in rows}
+        return {row["user_id"] for row in rows}
 
     # --- pulse answers --------------------------------------------------------------------
 
     async def save_pulse(self, employee_id: str, week: str, answers: dict[str, str]) -> bool:
         """Store the week's pulse; False when that week was answered already."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO pulse_answers (employee_id, week, answers, created_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (employee_id, week) DO NOTHING",
-                (employee_id, week, json.dumps(answers), utc_now()),
+            result = await conn.execute(
+                self.db.insert(pulse_answers)
+                .values(
+                    employee_id=employee_id,
+                    week=week,
+                    answers=json.dumps(answers),
+                    created_at=utc_now(),
+                )
+                .on_conflict_do_nothing()
             )
-            return cursor.rowcount == 1
+            return result.rowcount == 1
 
     async def pulses(self, employee_id: str, weeks: list[str]) -> dict[str, dict[str, str]]:
         if not weeks:
             return {}
-        marks = ", ".join("?" for _ in weeks)
         rows = await self.db.fetchall(
-            f"SELECT week, answers FROM pulse_answers WHERE employee_id = ? AND week IN ({marks})",
-            (employee_id, *weeks),
+            select(pulse.week, pulse.answers).where(
+                pulse.employee_id == employee_id, pulse.week.in_(weeks)
+            )
         )
-        return {r["week"]: json.loads(r["answers"]) for r in rows}
+        return {row["week"]: json.loads(row["answers"]) for row in rows}

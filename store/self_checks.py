@@ -1,21 +1,20 @@
-"""The employees' self-checks in SQLite (compare-and-set on the version, like dialogues)."""
+"""The employees' self-checks (compare-and-set on the version, like dialogues)."""
 
 from __future__ import annotations
 
 import json
 
-import aiosqlite
+from sqlalchemy import RowMapping, insert, select, update
 
 from core.answers import SelfCheckAnswers
 from core.self_check import DONE, IN_PROGRESS, SelfCheck
 from store.database import Database, utc_now
+from store.schema import self_checks
 
-_COLUMNS = (
-    "id, employee_id, employee_name, state, step, version, answers, locale, created_at, updated_at"
-)
+c = self_checks.c
 
 
-def _self_check(row: aiosqlite.Row) -> SelfCheck:
+def _self_check(row: RowMapping) -> SelfCheck:
     return SelfCheck(
         id=row["id"],
         employee_id=row["employee_id"],
@@ -38,33 +37,31 @@ class SelfCheckStore:
         check.created_at = check.updated_at = utc_now()
         async with self.db.transaction() as conn:
             await conn.execute(
-                f"INSERT INTO self_checks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    check.id,
-                    check.employee_id,
-                    check.employee_name,
-                    check.state,
-                    check.step,
-                    check.version,
-                    json.dumps(check.answers.to_json()),
-                    check.locale,
-                    check.created_at,
-                    check.updated_at,
-                ),
+                insert(self_checks).values(
+                    id=check.id,
+                    employee_id=check.employee_id,
+                    employee_name=check.employee_name,
+                    state=check.state,
+                    step=check.step,
+                    version=check.version,
+                    answers=json.dumps(check.answers.to_json()),
+                    locale=check.locale,
+                    created_at=check.created_at,
+                    updated_at=check.updated_at,
+                )
             )
         return check
 
     async def get(self, check_id: str) -> SelfCheck | None:
-        row = await self.db.fetchone(
-            f"SELECT {_COLUMNS} FROM self_checks WHERE id = ?", (check_id,)
-        )
+        row = await self.db.fetchone(select(self_checks).where(c.id == check_id))
         return _self_check(row) if row else None
 
     async def _latest(self, employee_id: str, state: str) -> SelfCheck | None:
         row = await self.db.fetchone(
-            f"SELECT {_COLUMNS} FROM self_checks WHERE employee_id = ? AND state = ?"
-            " ORDER BY updated_at DESC, id DESC LIMIT 1",
-            (employee_id, state),
+            select(self_checks)
+            .where(c.employee_id == employee_id, c.state == state)
+            .order_by(c.updated_at.desc(), c.id.desc())
+            .limit(1)
         )
         return _self_check(row) if row else None
 
@@ -77,17 +74,15 @@ class SelfCheckStore:
     async def save(self, check: SelfCheck, expected_version: int) -> bool:
         check.updated_at = utc_now()
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE self_checks SET state = ?, step = ?, version = ?, answers = ?,"
-                " updated_at = ? WHERE id = ? AND version = ?",
-                (
-                    check.state,
-                    check.step,
-                    check.version,
-                    json.dumps(check.answers.to_json()),
-                    check.updated_at,
-                    check.id,
-                    expected_version,
-                ),
+            result = await conn.execute(
+                update(self_checks)
+                .where(c.id == check.id, c.version == expected_version)
+                .values(
+                    state=check.state,
+                    step=check.step,
+                    version=check.version,
+                    answers=json.dumps(check.answers.to_json()),
+                    updated_at=check.updated_at,
+                )
             )
-            return cursor.rowcount == 1
+            return result.rowcount == 1

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from tests.connector import LocalConnector
+from tests.databases import PostgresServer, Target, wanted_engines
 from tests.harness import BotServer, TeamsClient, User
 
 MANAGER = User("Lone Leder", "11111111-1111-1111-1111-111111111111")
@@ -14,9 +16,80 @@ EMPLOYEE = User("Mette Sørensen", "22222222-2222-2222-2222-222222222222")
 OTHER = User("Ole Udenforstående", "33333333-3333-3333-3333-333333333333")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "both_engines: runs once on SQLite and once on PostgreSQL (the db_path fixture)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked both_engines run on each engine of TEST_ENGINES (both by default)."""
+    chosen = any(
+        "engine" in str(mark.args[0]) for mark in metafunc.definition.iter_markers("parametrize")
+    )
+    if (
+        "engine" in metafunc.fixturenames
+        and metafunc.definition.get_closest_marker("both_engines")
+        and not chosen  # a test that names its engine itself
+    ):
+        metafunc.parametrize("engine", wanted_engines(), indirect=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """TEST_ENGINES=sqlite (outside CI) leaves out the tests that need PostgreSQL: they are
+    deselected, as asked for, never skipped."""
+    if "postgresql" in wanted_engines():
+        return
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        needs = params.get("engine") == "postgresql" or "postgres_server" in getattr(
+            item, "fixturenames", ()
+        )
+        (drop if needs else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "bot.sqlite3"
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine of this test's store: "sqlite" unless the test is marked both_engines."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer | None]:
+    url = os.environ.get("TEST_POSTGRES_URL")
+    server = PostgresServer(url) if url else None
+    yield server
+    if server:
+        server.close()
+
+
+@pytest.fixture
+def postgres_server(postgres: PostgresServer | None) -> PostgresServer:
+    """The PostgreSQL server; without one a PostgreSQL test fails, it never skips."""
+    if postgres is None:
+        pytest.fail(
+            "no PostgreSQL for this test: run it with scripts/test.sh, set TEST_POSTGRES_URL,"
+            " or choose TEST_ENGINES=sqlite",
+            pytrace=False,
+        )
+    return postgres
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, engine: str, request: pytest.FixtureRequest) -> Iterator[Target]:
+    """This test's store: a SQLite file, or a fresh PostgreSQL database (a URL)."""
+    if engine == "sqlite":
+        yield tmp_path / "bot.sqlite3"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.new_database()
+    yield url
+    server.drop(url)
 
 
 @pytest.fixture
@@ -28,7 +101,7 @@ async def connector() -> AsyncIterator[LocalConnector]:
 
 
 @pytest.fixture
-async def bot(db_path: Path) -> AsyncIterator[BotServer]:
+async def bot(db_path: Target) -> AsyncIterator[BotServer]:
     server = BotServer(db_path)
     await server.start()
     yield server

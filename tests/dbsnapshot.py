@@ -1,18 +1,15 @@
 """What the store holds of dialogues, agreements and self-checks, to show that a refused
-input changed nothing."""
+input changed nothing (on either engine)."""
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
+from typing import Any
+
+from tests.databases import Target, rows
 
 
-def snapshot(db_path: Path) -> dict[str, list[tuple]]:
-    conn = sqlite3.connect(db_path)
-    try:
-        return {
-            table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
-            for table in ("dialogues", "agreements", "self_checks")
-        }
-    finally:
-        conn.close()
+def snapshot(db_path: Target) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        table: rows(db_path, f"SELECT * FROM {table} ORDER BY 1, 2")
+        for table in ("dialogues", "agreements", "self_checks")
+    }

@@ -22,13 +22,19 @@ BOT_ID = "00000000-0000-0000-0000-00000000000011"
 
 
 class BotServer:
-    """The real application on a loopback port; stop and start again on the same database."""
+    """The real application on a loopback port; stop and start again on the same database,
+    a SQLite file (a path) or a PostgreSQL database (a URL)."""
 
-    def __init__(self, database_path: Path, **settings: Any) -> None:
+    def __init__(self, database: Path | str, **settings: Any) -> None:
         # The weekly reminders run only where a test asks for them: on a Monday morning they
         # would otherwise message the test's users in the middle of a flow.
         settings.setdefault("reminder_scheduler", "off")
-        self.settings = Settings(_env_file=None, database_path=database_path, port=1, **settings)
+        where = (
+            {"database_url": database}
+            if isinstance(database, str) and "://" in database
+            else {"database_path": database}
+        )
+        self.settings = Settings(_env_file=None, port=1, **where, **settings)
         self._runner: web.AppRunner | None = None
         self.url = ""
 

@@ -3,13 +3,14 @@ navigation (back, continue later, edit from the review, cancel)."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from tests.answers import STEP_ANSWERS
+from tests.databases import execute, rows
 from tests.harness import BOT_ID, TeamsClient, User, action_data, inputs, texts_of
 from tests.test_resilience import answer
+
+pytestmark = pytest.mark.both_engines
 
 
 @pytest.mark.parametrize("text", ["hjælp", "HJÆLP", "Help", " help. ", "hjaelp"])
@@ -81,7 +82,7 @@ async def test_odd_mention_entities_do_not_break_the_turn(manager):
 
 
 def db_rows(db_path, sql: str) -> list:
-    return sqlite3.connect(db_path).execute(sql).fetchall()
+    return rows(db_path, sql)
 
 
 async def test_welcome_once_on_install(manager):
@@ -138,7 +139,7 @@ async def test_edit_a_topic_from_the_review_returns_to_the_review(manager, db_pa
         review2
     )  # 1 hour: the keyboard rule no longer fires
     await manager.submit(sent[-1], action_data(review2, "conclude"))
-    record = sqlite3.connect(db_path).execute("SELECT record FROM agreements").fetchone()[0]
+    record = rows(db_path, "SELECT record FROM agreements")[0][0]
     assert '"laptop_hours": 1.0' in record and "separate_keyboard_mouse" not in record
 
 
@@ -153,7 +154,7 @@ async def test_cancel_from_a_card_and_by_command(manager, db_path):
     assert "Vil du afbryde samtalen" in str(question.card)
     sent = await manager.submit(question, action_data(question.card, "cancel"))
     assert "afbrudt" in texts_of(sent)[0]
-    states = sqlite3.connect(db_path).execute("SELECT state FROM dialogues").fetchall()
+    states = rows(db_path, "SELECT state FROM dialogues")
     assert states == [("cancelled",), ("cancelled",)]
     assert "ingen samtale i gang" in texts_of(await manager.say("fortsæt"))[0]
     # A card of a cancelled dialogue does nothing.
@@ -199,12 +200,13 @@ async def test_a_follow_up_date_that_has_passed_is_caught_at_conclusion(manager,
     for step in STEP_ANSWERS:
         await answer(manager, step)
     review = manager.last_card()
-    with sqlite3.connect(db_path) as conn:  # the review waited: the date is now in the past
-        row = conn.execute("SELECT answers FROM dialogues").fetchone()[0]
-        conn.execute(
-            "UPDATE dialogues SET answers = ?",
-            (row.replace(STEP_ANSWERS["outcome"]["follow_up_date"], "2020-01-01"),),
-        )
+    # the review waited: the date is now in the past
+    row = rows(db_path, "SELECT answers FROM dialogues")[0][0]
+    execute(
+        db_path,
+        "UPDATE dialogues SET answers = ?",
+        row.replace(STEP_ANSWERS["outcome"]["follow_up_date"], "2020-01-01"),
+    )
     sent = await manager.submit(review, action_data(review.card, "conclude"))
     outcome = sent[-1].card
     assert action_data(outcome, "next")["step"] == "outcome"

@@ -4,11 +4,15 @@ confirmation or dispute of the agreement, and everyone else refused."""
 from __future__ import annotations
 
 import json
-import sqlite3
+
+import pytest
 
 from tests.answers import SELF_CHECK_ANSWERS, STEP_ANSWERS
+from tests.databases import rows
 from tests.dbsnapshot import snapshot
 from tests.harness import TENANT, BotServer, TeamsClient, action_data, inputs, texts_of
+
+pytestmark = pytest.mark.both_engines
 
 
 def cards_in(sent) -> list:
@@ -48,7 +52,7 @@ async def do_self_check(employee: TeamsClient) -> list:
 
 
 def db(db_path, sql: str) -> list:
-    return sqlite3.connect(db_path).execute(sql).fetchall()
+    return rows(db_path, sql)
 
 
 async def test_invitation_self_check_manager_sees_it_and_confirmation(manager, employee, db_path):

@@ -8,6 +8,8 @@ import pytest
 
 from tests.dbsnapshot import snapshot
 
+pytestmark = pytest.mark.both_engines
+
 
 async def post_raw(session, bot, data: bytes, content_type: str = "application/json"):
     async with session.post(
@@ -16,11 +18,18 @@ async def post_raw(session, bot, data: bytes, content_type: str = "application/j
         return r.status, await r.text()
 
 
-async def test_healthz_reports_version_store_and_mode(session, bot):
+async def test_healthz_reports_version_store_engine_schema_and_mode(session, bot, engine):
     async with session.get(f"{bot.url}/healthz") as r:
         assert r.status == 200
         body = await r.json()
-    assert body == {"status": "ok", "version": "0.1.0", "store": "ok", "mode": "local"}
+    assert body == {
+        "status": "ok",
+        "version": "0.1.0",
+        "store": "ok",
+        "engine": engine,
+        "schema": "current",
+        "mode": "local",
+    }
 
 
 @pytest.mark.parametrize(

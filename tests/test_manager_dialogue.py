@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
+import pytest
 
 from tests.answers import STEP_ANSWERS
+from tests.databases import rows
 from tests.harness import action_data, inputs, texts_of
+
+pytestmark = pytest.mark.both_engines
 
 STEPS = list(STEP_ANSWERS)
 
@@ -37,12 +40,8 @@ async def test_whole_dialogue_stores_an_agreement(manager, db_path):
     assert summary and "Aftale om hjemmearbejde" in str(summary[0].card)
     assert any("Jeg har gemt aftalen" in t for t in texts_of(sent))
 
-    rows = (
-        sqlite3.connect(db_path)
-        .execute("SELECT decision, follow_up_date, employee_name, state FROM agreements")
-        .fetchall()
-    )
-    assert rows == [
+    stored = rows(db_path, "SELECT decision, follow_up_date, employee_name, state FROM agreements")
+    assert stored == [
         (
             "approved_with_conditions",
             STEP_ANSWERS["outcome"]["follow_up_date"],

@@ -4,7 +4,6 @@ self-check answers), HR's erasure of one person, and the retention job."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,9 +12,12 @@ from store.database import Database
 from store.personal_data import PersonalData
 from tests.answers import SELF_CHECK_ANSWERS, STEP_ANSWERS
 from tests.conftest import EMPLOYEE, MANAGER
+from tests.databases import rows
 from tests.dbsnapshot import snapshot
 from tests.harness import BotServer, TeamsClient, action_data, texts_of
 from tests.test_employee_side import answer_step, card_with, do_self_check
+
+pytestmark = pytest.mark.both_engines
 
 HR_ID = "44444444-4444-4444-4444-444444444444"
 HR_ALL_ID = "55555555-5555-5555-5555-555555555555"
@@ -134,14 +136,13 @@ async def test_erasure_removes_exactly_one_persons_local_data(session, bot, conn
     hr = TeamsClient(session, bot, connector, person("Anna HR", HR_ALL_ID))
     said = joined(await hr.say(f"hr slet {EMPLOYEE.aad_object_id}"))
     assert "1 selvtjek, 1 samtaler og 1 aftaleversioner" in said
-    db = sqlite3.connect(db_path)
-    assert db.execute("SELECT COUNT(*) FROM self_checks").fetchone() == (0,)
-    assert db.execute("SELECT employee_name FROM dialogues").fetchall() == [("Ole Olsen",)]
-    assert db.execute("SELECT COUNT(*) FROM agreements").fetchone() == (1,)
-    assert db.execute(
-        "SELECT COUNT(*) FROM conversation_refs WHERE user_id = ?", (EMPLOYEE.aad_object_id,)
-    ).fetchone() == (0,)
-    assert db.execute("SELECT manager_name FROM dialogues").fetchall() == [("Lone Leder",)]
+    assert rows(db_path, "SELECT COUNT(*) FROM self_checks") == [(0,)]
+    assert rows(db_path, "SELECT employee_name FROM dialogues") == [("Ole Olsen",)]
+    assert rows(db_path, "SELECT COUNT(*) FROM agreements") == [(1,)]
+    assert rows(
+        db_path, "SELECT COUNT(*) FROM conversation_refs WHERE user_id = ?", EMPLOYEE.aad_object_id
+    ) == [(0,)]
+    assert rows(db_path, "SELECT manager_name FROM dialogues") == [("Lone Leder",)]
 
 
 async def test_retention_deletes_only_old_self_checks_of_finished_dialogues(
@@ -161,9 +162,7 @@ async def test_retention_deletes_only_old_self_checks_of_finished_dialogues(
         assert (
             await data.purge_self_checks(later, 365) == 1
         )  # the outsider's; Mette's dialogue is open
-        remaining = (
-            sqlite3.connect(db_path).execute("SELECT employee_id FROM self_checks").fetchall()
-        )
+        remaining = rows(db_path, "SELECT employee_id FROM self_checks")
         assert remaining == [(EMPLOYEE.aad_object_id,)]
     finally:
         await db.close()

@@ -58,6 +58,8 @@ def test_production_start_answers_healthz_logs_json_and_stops_gracefully(tmp_pat
             "status": "ok",
             "version": "0.1.0",
             "store": "ok",
+            "engine": "sqlite",
+            "schema": "current",
             "mode": "authenticated",
         }
     finally:

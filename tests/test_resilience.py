@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from tests.answers import STEP_ANSWERS
+from tests.databases import rows
 from tests.dbsnapshot import snapshot
 from tests.harness import BotServer, TeamsClient, action_data, inputs, texts_of
+
+pytestmark = pytest.mark.both_engines
 
 
 async def answer(client, step):
@@ -46,7 +47,7 @@ async def test_restart_mid_dialogue_resumes_at_the_same_step(db_path, connector,
         tech = inputs(client.last_card().card)
         assert tech["laptop_hours"]["value"] == 3
         assert tech["eq_pc_carried"]["value"] == "true"
-        row = sqlite3.connect(db_path).execute("SELECT answers FROM dialogues").fetchone()
+        row = rows(db_path, "SELECT answers FROM dialogues")[0]
         for step in ("employee", "tasks", "environment", "technology"):
             assert f'"{step}"' in row[0]
     finally:
@@ -143,7 +144,7 @@ async def test_double_click_stores_once(manager, db_path):
     card = manager.last_card()
     data = {**action_data(card.card, "next"), **STEP_ANSWERS["employee"]}
     await asyncio.gather(manager.submit(card, data), manager.submit(card, data))
-    row = sqlite3.connect(db_path).execute("SELECT step, version FROM dialogues").fetchone()
+    row = rows(db_path, "SELECT step, version FROM dialogues")[0]
     assert row == ("tasks", 2)
     stale = [s for s in manager.seen() if s.text and "allerede besvaret" in s.text]
     assert len(stale) == 1

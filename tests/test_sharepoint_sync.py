@@ -394,21 +394,6 @@ async def _expected(db_path: Path, server: GraphServer) -> dict[str, dict]:
         await db.close()
 
 
-async def test_agreements_stored_before_the_outbox_existed_go_to_sharepoint_too(db_path):
-    db = Database(db_path)
-    await db.open()
-    await seed(db, 2)
-    async with db.transaction() as conn:  # back to the schema before migration 003
-        await conn.execute("DROP TABLE sharepoint_outbox")
-        await conn.execute("DELETE FROM schema_migrations WHERE version = 3")
-    await db.close()
-    db = Database(db_path)
-    await db.open()
-    counts = await Outbox(db).counts()
-    await db.close()
-    assert counts == {"total": 2, "pending": 2, "synced": 0}
-
-
 @pytest.mark.parametrize(
     ("problem", "reason"),
     [

@@ -1,19 +1,25 @@
-"""botbuilder's Storage on SQLite: round trip, eTag conflicts, persistence across reopen."""
+"""botbuilder's Storage on the store: round trip, eTag conflicts, persistence across reopen,
+on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from bot.state_storage import SqliteStorage
-from store.database import Database, migrations
+from bot.state_storage import DatabaseStorage
+from store.database import Database
 from store.key_values import KeyValueStore
+from store.migrate import head
+
+pytestmark = pytest.mark.both_engines
 
 
 @pytest.fixture
 async def storage(db_path):
     db = Database(db_path)
     await db.open()
-    yield SqliteStorage(KeyValueStore(db))
+    yield DatabaseStorage(KeyValueStore(db))
     await db.close()
 
 
@@ -36,6 +42,33 @@ async def test_stale_etag_is_refused(storage):
     assert (await storage.read(["k"]))["k"]["n"] == 2
 
 
+async def test_a_refused_write_writes_none_of_its_keys(storage):
+    await storage.write({"a": {"n": 1}, "b": {"n": 1}})
+    stale = (await storage.read(["b"]))["b"]
+    await storage.write({"b": {**stale, "n": 2}})
+    with pytest.raises(KeyError):
+        await storage.write({"a": {"n": 9, "e_tag": "*"}, "b": {**stale, "n": 3}})
+    found = await storage.read(["a", "b"])
+    assert (found["a"]["n"], found["b"]["n"]) == (1, 2)
+
+
+async def test_of_two_concurrent_writers_with_one_etag_exactly_one_wins(db_path, storage):
+    await storage.write({"k": {"n": 0}})
+    read = (await storage.read(["k"]))["k"]
+    other = Database(db_path)  # another instance on the same store
+    await other.open()
+    try:
+        writers = [storage, DatabaseStorage(KeyValueStore(other))] * 3
+        outcomes = await asyncio.gather(
+            *(w.write({"k": {**read, "n": n + 1}}) for n, w in enumerate(writers)),
+            return_exceptions=True,
+        )
+    finally:
+        await other.close()
+    assert sum(o is None for o in outcomes) == 1
+    assert all(isinstance(o, KeyError) for o in outcomes if o is not None)
+
+
 async def test_star_etag_overwrites(storage):
     await storage.write({"k": {"n": 1}})
     await storage.write({"k": {"n": 5, "e_tag": "*"}})
@@ -48,8 +81,8 @@ async def test_delete_and_reopen(db_path, storage):
     db = Database(db_path)
     await db.open()
     try:
-        again = SqliteStorage(KeyValueStore(db))
+        again = DatabaseStorage(KeyValueStore(db))
         assert set(await again.read(["a", "b"])) == {"b"}
-        assert await db.schema_version() == len(migrations())
+        assert await db.schema_version() == head()
     finally:
         await db.close()
