@@ -98,10 +98,8 @@ class Screens:
             "notices.storage_place_sharepoint" if sharepoint else "notices.storage_place"
         )
 
-    @staticmethod
-    def day(value: date, t: Texts) -> str:
-        """A date as every card shows it."""
-        return view.display(STEPS_BY_ID["outcome"].field("follow_up_date"), value.isoformat(), t)
+    #: A date as every card shows it.
+    day = staticmethod(view.day)
 
     def welcome(self, t: Texts) -> dict[str, Any]:
         return self.renderer.render(

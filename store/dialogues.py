@@ -135,7 +135,7 @@ class DialogueStore:
                     employee_name=dialogue.employee_name,
                     decision=record.decision,
                     follow_up_date=(
-                        record.follow_up_date.isoformat() if record.follow_up_date else None
+                        record.follow_up_date.isoformat() if record.follow_up_date else ""
                     ),
                     record=json.dumps(record.to_json()),
                     created_at=dialogue.updated_at,

@@ -60,8 +60,10 @@ agreements = Table(
     Column("employee_id", Text),
     Column("employee_name", Text),
     Column("decision", Text, nullable=False),
-    # NOT NULL since the first release, though a decision without a follow-up date would
-    # store NULL here and fail: kept as it is, the dialogue always asks for the date.
+    # A copy of the record's follow-up date, NOT NULL since the first release: an agreement
+    # that does not approve home working may have no date for a new assessment, stored as
+    # "" (the record holds null). Rebuilding the table on SQLite to change it would cascade
+    # into the SharePoint outbox.
     Column("follow_up_date", Text, nullable=False),
     Column("record", Text, nullable=False),
     Column("created_at", Text, nullable=False),
