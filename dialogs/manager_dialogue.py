@@ -129,14 +129,16 @@ class ManagerDialogue(StepFlow[Dialogue]):
         if untouched is not None and untouched.answers.is_empty() and untouched.version == 1:
             dialogue = untouched
         else:
-            dialogue = Dialogue(
+            new = Dialogue(
                 id=uuid.uuid4().hex,
                 manager_id=actor.user_id,
                 manager_name=actor.name,
                 locale=actor.locale,
             )
-            await self.store.create(dialogue)
-            log.info("dialogue started", extra={"dialogue": dialogue.id})
+            # A second press of Start that arrived at the same time gets the same dialogue.
+            dialogue = await self.store.create(new)
+            if dialogue is new:
+                log.info("dialogue started", extra={"dialogue": dialogue.id})
         return TurnResult(
             replies=[Reply(card=await self.card(dialogue, actor.texts))], dialogue_id=dialogue.id
         )

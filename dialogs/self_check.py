@@ -94,13 +94,15 @@ class SelfCheckFlow(StepFlow[SelfCheck]):
         linked = await self.agreements.link(actor)
         check = await self.store.open_for(actor.user_id)
         if check is None:
-            check = SelfCheck(
-                id=uuid.uuid4().hex,
-                employee_id=actor.user_id,
-                employee_name=actor.name,
-                locale=actor.locale,
+            # A second press that arrived at the same time gets the same self-check.
+            check = await self.store.create(
+                SelfCheck(
+                    id=uuid.uuid4().hex,
+                    employee_id=actor.user_id,
+                    employee_name=actor.name,
+                    locale=actor.locale,
+                )
             )
-            await self.store.create(check)
             result = TurnResult.show(self.screens.self_check_step(check, t))
         else:
             result = TurnResult(

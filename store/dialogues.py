@@ -68,20 +68,29 @@ class DialogueStore:
         return [_dialogue(r) for r in await self.db.fetchall(query)]
 
     async def create(self, dialogue: Dialogue) -> Dialogue:
+        """Store a new dialogue. When the manager already has an untouched one (two presses
+        of Start that arrived together), that one is returned and nothing is added."""
         now = utc_now()
         dialogue.created_at = dialogue.updated_at = now
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                insert(dialogues).values(
-                    id=dialogue.id,
-                    manager_id=dialogue.manager_id,
-                    manager_name=dialogue.manager_name,
-                    locale=dialogue.locale,
-                    created_at=now,
-                    **_changes(dialogue),
-                )
+        add = (
+            self.db.insert(dialogues)
+            .values(
+                id=dialogue.id,
+                manager_id=dialogue.manager_id,
+                manager_name=dialogue.manager_name,
+                locale=dialogue.locale,
+                created_at=now,
+                **_changes(dialogue),
             )
-        return dialogue
+            .on_conflict_do_nothing()
+        )
+        async with self.db.transaction() as conn:
+            added = (await conn.execute(add)).rowcount
+        if added:
+            return dialogue
+        existing = await self.latest_open(dialogue.manager_id)
+        assert existing is not None and existing.version == 1, "the untouched dialogue won"
+        return existing
 
     async def get(self, dialogue_id: str) -> Dialogue | None:
         row = await self.db.fetchone(_SELECT.where(d.id == dialogue_id))

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     or_,
+    text,
 )
 
 metadata = MetaData()
@@ -47,6 +48,15 @@ dialogues = Table(
     Column("agreement_version", Integer, nullable=False, server_default="0"),
     Index("dialogues_by_manager", "manager_id", "state"),
     Index("dialogues_by_employee", "employee_id", "state"),
+    # At most one untouched dialogue (in progress, nothing answered: version 1) per manager:
+    # two "Start" presses that arrive together make one dialogue (revision 0003).
+    Index(
+        "one_untouched_dialogue_per_manager",
+        "manager_id",
+        unique=True,
+        sqlite_where=text("state = 'in_progress' AND version = 1"),
+        postgresql_where=text("state = 'in_progress' AND version = 1"),
+    ),
 )
 
 #: Agreements: one row per version of a dialogue's outcome.
@@ -113,6 +123,14 @@ self_checks = Table(
     Column("created_at", Text, nullable=False),
     Column("updated_at", Text, nullable=False),
     Index("self_checks_by_employee", "employee_id", "state"),
+    # At most one self-check in progress per employee (revision 0003).
+    Index(
+        "one_open_self_check_per_employee",
+        "employee_id",
+        unique=True,
+        sqlite_where=text("state = 'in_progress'"),
+        postgresql_where=text("state = 'in_progress'"),
+    ),
 )
 
 #: The SharePoint outbox: one row per agreement version, written in the same transaction as

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy import RowMapping, select, update
 
 from core.answers import SelfCheckAnswers
 from core.self_check import DONE, IN_PROGRESS, SelfCheck
@@ -34,10 +34,13 @@ class SelfCheckStore:
         self.db = db
 
     async def create(self, check: SelfCheck) -> SelfCheck:
+        """Store a new self-check. When the employee already has one in progress (two
+        presses that arrived together), that one is returned and nothing is added."""
         check.created_at = check.updated_at = utc_now()
         async with self.db.transaction() as conn:
-            await conn.execute(
-                insert(self_checks).values(
+            added = await conn.execute(
+                self.db.insert(self_checks)
+                .values(
                     id=check.id,
                     employee_id=check.employee_id,
                     employee_name=check.employee_name,
@@ -49,8 +52,13 @@ class SelfCheckStore:
                     created_at=check.created_at,
                     updated_at=check.updated_at,
                 )
+                .on_conflict_do_nothing()
             )
-        return check
+        if added.rowcount:
+            return check
+        existing = await self.open_for(check.employee_id)
+        assert existing is not None, "the open self-check won"
+        return existing
 
     async def get(self, check_id: str) -> SelfCheck | None:
         row = await self.db.fetchone(select(self_checks).where(c.id == check_id))

@@ -161,3 +161,47 @@ async def test_instances_starting_together_on_a_new_database_migrate_once(postgr
         assert rows(url, "SELECT version_num FROM alembic_version") == [(head(),)]
     finally:
         postgres_server.drop(url)
+
+
+def copy_row(conn: sqlite3.Connection, table: str, **changes: object) -> None:
+    """One more row like the first of ``table``, with ``changes``."""
+    columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})")]
+    first = conn.execute(f"SELECT * FROM {table} LIMIT 1").fetchone()
+    row = {**dict(zip(columns, first, strict=True)), **changes}
+    marks = ", ".join("?" for _ in row)
+    conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({marks})", list(row.values()))
+
+
+async def test_doubles_from_before_revision_0003_are_resolved_with_nothing_deleted(release_file):
+    """A double click under the previous release could leave two untouched dialogues or two
+    open self-checks: the upgrade keeps the newest open, closes the others, deletes nothing."""
+    with closing(sqlite3.connect(release_file)) as conn:
+        for n, at in enumerate(("2026-11-30T10:00:00", "2026-11-30T10:00:01")):
+            copy_row(
+                conn,
+                "dialogues",
+                id=f"double{n}",
+                state="in_progress",
+                version=1,
+                answers="{}",
+                created_at=at,
+                updated_at=at,
+            )
+            copy_row(
+                conn,
+                "self_checks",
+                id=f"check{n}",
+                employee_id="e-double",
+                state="in_progress",
+                updated_at=at,
+            )
+        conn.commit()
+    before = counts(release_file)
+    db = Database(release_file)
+    await db.open()
+    await db.close()
+    assert {t: n for t, n in counts(release_file).items() if t in before} == before
+    got = rows(release_file, "SELECT id, state FROM dialogues WHERE id LIKE 'double%' ORDER BY id")
+    assert got == [("double0", "cancelled"), ("double1", "in_progress")]
+    got = rows(release_file, "SELECT id, state FROM self_checks WHERE id LIKE 'check%' ORDER BY id")
+    assert got == [("check0", "abandoned"), ("check1", "in_progress")]
