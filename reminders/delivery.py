@@ -8,6 +8,16 @@ timeouts and dropped connections are retried with jittered backoff; 403/404 mark
 recipient unreachable and are never retried. One person's rows go one at a time (the pacer's
 per-conversation gap relies on it). Only the holder of the sender lease sends; the lease is
 renewed while it works and released at the end.
+
+The lease is short (``LEASE_SECONDS``, renewed every ``RENEW_SECONDS``), so a sender that was
+killed is replaced within a few seconds. The holder fences itself: it counts the lease from
+the moment it *asked* for the last renewal that succeeded, and a message leaves only while
+at least ``LEASE_MARGIN`` of that is left. A renewal that is slow or fails (a database round
+trip, a dropped connection) pauses the departures rather than risking a second sender; a
+429's hold only delays departures, never the renewals, which run on their own task. Once the
+lease may have run out, or another holder has it, the sender stops at once: nothing more
+leaves, the rows not yet sent stay pending for the next holder. The holders' clocks are
+compared through the lease's ``until`` (instances on NTP-synchronised hosts).
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -37,7 +48,13 @@ from store.reminders import LedgerRow, ReminderStore
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 30.0
+#: How long the sender lease lasts unless renewed: a killed sender is replaced after at most
+#: this (plus the next sender's polling).
+LEASE_SECONDS = 4.0
+#: How often the holder renews it: three renewals may fail or be slow before it runs out.
+RENEW_SECONDS = 1.0
+#: A message leaves only while the lease has at least this much left (it pauses otherwise).
+LEASE_MARGIN = 1.0
 BATCH = 200
 CONCURRENCY = 8
 SEND_TIMEOUT_SECONDS = 30.0
@@ -110,6 +127,10 @@ class Delivery:
         self.backoff_base = backoff_base
         self.clock = clock
         self._stopping = asyncio.Event()
+        #: time.monotonic() when the lease may run out: asked-for moment of the last renewal
+        #: that succeeded, plus LEASE_SECONDS.
+        self._lease_until = -1.0
+        self._renewed = asyncio.Event()
 
     def stop(self) -> None:
         """Finish the sends under way, start no new one (graceful shutdown)."""
@@ -117,9 +138,11 @@ class Delivery:
 
     async def deliver(self, week: str) -> Report:
         report = Report()
+        asked = time.monotonic()
         if not await self.store.take_lease(self.holder, self.clock(), LEASE_SECONDS):
             report.lease_lost = True
             return report
+        self._lease_until = asked + LEASE_SECONDS
         lost = asyncio.Event()
         keeper = asyncio.create_task(self._keep_lease(lost))
         try:
@@ -134,12 +157,48 @@ class Delivery:
         return report
 
     async def _keep_lease(self, lost: asyncio.Event) -> None:
-        while True:
-            await asyncio.sleep(LEASE_SECONDS / 3)
-            if not await self.store.take_lease(self.holder, self.clock(), LEASE_SECONDS):
-                log.error("reminders: the sender lease was taken over; stopping")
-                lost.set()
+        """Renew the lease every RENEW_SECONDS (counted from one request to the next, so a
+        slow round trip does not space them out). A renewal that fails is tried again until
+        the lease may have run out, then ``lost``; a slow one that succeeds keeps it, even
+        when it comes back after the previous term: it was asked for before and is counted
+        from then, and it fails if another holder took the lease meanwhile."""
+        asked = time.monotonic()
+        while not lost.is_set():
+            await asyncio.sleep(max(0.0, asked + RENEW_SECONDS - time.monotonic()))
+            asked = time.monotonic()
+            try:
+                held = await asyncio.wait_for(
+                    self.store.take_lease(self.holder, self.clock(), LEASE_SECONDS),
+                    LEASE_SECONDS,  # an answer later than that has run out when it comes
+                )
+            except Exception as error:  # noqa: BLE001 - the database may come back in time
+                if time.monotonic() >= self._lease_until:
+                    self._lose(lost, f"it could not be renewed in time ({type(error).__name__})")
+                    return
+                log.warning("reminders: the sender lease not renewed (%s)", type(error).__name__)
+                continue
+            if not held:
+                self._lose(lost, "another process has taken it over")
                 return
+            self._lease_until = max(self._lease_until, asked + LEASE_SECONDS)
+            self._renewed.set()
+
+    def _lose(self, lost: asyncio.Event, why: str) -> None:
+        if not lost.is_set():
+            log.error("reminders: the sender lease is lost (%s); stopping", why)
+            lost.set()
+            self._renewed.set()  # wake departures waiting for a renewal
+
+    async def _lease_held(self, lost: asyncio.Event) -> bool:
+        """True while the lease is surely this sender's for LEASE_MARGIN more; otherwise waits
+        for the renewal under way (the keeper decides whether the lease is lost)."""
+        while not lost.is_set():
+            if self._lease_until - time.monotonic() > LEASE_MARGIN:
+                return True
+            self._renewed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._renewed.wait(), RENEW_SECONDS)
+        return False
 
     async def _drain(self, week: str, report: Report, lost: asyncio.Event) -> None:
         gate = asyncio.Semaphore(CONCURRENCY)
@@ -185,7 +244,7 @@ class Delivery:
             if self._stopping.is_set() or lost.is_set():
                 return
             try:
-                await self._send(row, report)
+                await self._send(row, report, lost)
             except Exception as error:  # noqa: BLE001 - one row must not stop the week
                 log.error("reminders: a %s send failed: %s", row.kind, type(error).__name__)
                 for was in (ledger.SENDING, ledger.PENDING):
@@ -193,7 +252,7 @@ class Delivery:
                         break
                 report.counts["failed"] += 1
 
-    async def _send(self, row: LedgerRow, report: Report) -> None:
+    async def _send(self, row: LedgerRow, report: Report, lost: asyncio.Event) -> None:
         recipient = await self.transport.find(row.recipient_id)
         if recipient is None:
             await self.store.mark(row, ledger.UNREACHABLE, expected=ledger.PENDING)
@@ -212,22 +271,31 @@ class Delivery:
             log.info("reminders: a %s could not be prepared (%s)", row.kind, type(error).__name__)
             await self._record(row, SendOutcome(None), ledger.PENDING, report)
             return
-        outcome = await self._depart(row, recipient.conversation_id, send)
+        outcome = await self._depart(row, recipient.conversation_id, send, lost)
         if outcome is not None:
             await self._record(row, outcome, ledger.SENDING, report)
 
     async def _depart(
-        self, row: LedgerRow, conversation_id: str, send: Callable[[], Awaitable[SendOutcome]]
+        self,
+        row: LedgerRow,
+        conversation_id: str,
+        send: Callable[[], Awaitable[SendOutcome]],
+        lost: asyncio.Event,
     ) -> SendOutcome | None:
         """The last steps of a send, in this order and nothing between them: wait until the
-        tenant has room, mark the row ``sending``, make the request. A sender killed while
-        rows wait here leaves them pending; only a row whose request is on its way can be
-        left ``sending`` (uncertain for the next sender). None: stopped before it left."""
+        tenant has room, make sure the lease holds, mark the row ``sending``, make the
+        request. A sender killed while rows wait here leaves them pending; only a row whose
+        request is on its way can be left ``sending`` (uncertain for the next sender). None:
+        stopped (or the lease lost) before it left; the row stays pending."""
         async with self.pacer.departure(conversation_id):
-            if self._stopping.is_set():
+            if self._stopping.is_set() or not await self._lease_held(lost):
                 return None  # the row stays pending for the next run
             if not await self.store.mark(row, ledger.SENDING, expected=ledger.PENDING):
                 raise RowTaken  # another sender has it (cannot happen while the lease holds)
+            if lost.is_set() or time.monotonic() >= self._lease_until - LEASE_MARGIN / 2:
+                # The lease ran low while the row was being marked: it does not leave.
+                await self.store.mark(row, ledger.PENDING, expected=ledger.SENDING)
+                return None
             try:
                 return await asyncio.wait_for(send(), SEND_TIMEOUT_SECONDS)
             except TimeoutError:

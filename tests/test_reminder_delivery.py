@@ -417,3 +417,65 @@ async def test_the_transport_signs_in_before_the_departure_and_then_only_sends()
         outcomes.append(await send())
     assert outcomes == [SendOutcome(201), SendOutcome(429, 3.0), SendOutcome(None)]
     assert events[:3] == [("client", "http://connector"), "token", ("sent", "a:e1", None, "29:e1")]
+
+
+@pytest.mark.parametrize("renewals", ["slow", "failing"])
+async def test_the_sender_keeps_a_slow_lease_and_stops_at_once_without_one(db_path, renewals):
+    """Renewals that take two seconds each keep the lease (the holder never loses it while
+    they succeed); renewals that fail make the sender stop before its lease can have run out:
+    no message leaves after that, the rest stay pending for the next holder."""
+    import time
+    from datetime import UTC, datetime
+
+    from reminders.delivery import LEASE_MARGIN, LEASE_SECONDS, Delivery, Recipient, SendOutcome
+    from store.database import Database
+    from store.reminders import PENDING, SENT, ReminderStore
+
+    departures: list[float] = []
+
+    class Transport:
+        async def find(self, user_id):
+            return Recipient(f"a:{user_id}", "da-DK")
+
+        async def prepare(self, recipient, message):
+            async def send():
+                departures.append(time.monotonic())
+                await asyncio.sleep(0.5)
+                return SendOutcome(201)
+
+            return send
+
+    async def compose(row, recipient):
+        return {"type": "AdaptiveCard"}
+
+    class Store(ReminderStore):
+        takes = 0
+
+        async def take_lease(self, holder, now, seconds):
+            self.takes += 1
+            if self.takes > 1:
+                if renewals == "failing":
+                    raise ConnectionError("the database is gone")
+                await asyncio.sleep(2.0)
+            return await super().take_lease(holder, now, seconds)
+
+    db = Database(db_path)
+    await db.open()
+    try:
+        store = Store(db)
+        week = "2026-W49"
+        rows = 100  # 8 at a time, half a second each: about six seconds
+        await store.plan(week, [(f"e{n}", "pulse") for n in range(rows)], datetime.now(UTC))
+        delivery = Delivery(store, Transport(), compose, pacer=TeamsPacer())
+        started = time.monotonic()
+        report = await asyncio.wait_for(delivery.deliver(week), 60)
+        counts = await store.counts(week)
+        if renewals == "slow":
+            assert not report.lease_lost and counts == {SENT: rows}, (report, counts)
+            assert store.takes >= 3  # renewed all along, each renewal slow
+        else:
+            assert report.lease_lost, report
+            assert max(departures) < started + LEASE_SECONDS - LEASE_MARGIN / 2
+            assert counts == {SENT: len(departures), PENDING: rows - len(departures)}, counts
+    finally:
+        await db.close()

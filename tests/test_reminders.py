@@ -13,10 +13,12 @@ import json
 import os
 import sqlite3
 import sys
+import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from app import CLOCK, REMINDERS
@@ -395,3 +397,70 @@ async def test_pulses_are_personal_data_export_erase_and_retention(
             ) == [(0,)]
     finally:
         await server.stop()
+
+
+@pytest.mark.both_engines
+async def test_a_killed_sender_is_replaced_within_five_seconds(db_path, engine):
+    """A `reminders run` process is SIGKILLed in the middle of a week while a running bot
+    instance keeps asking to run (an external scheduler's trigger): the instance takes the
+    sender lease over within five seconds of the kill and finishes the week; nothing is sent
+    twice, and only messages caught in flight can be uncertain."""
+    from reminders.delivery import CONCURRENCY, LEASE_SECONDS
+    from tests.databases import rows as rows_of
+    from tests.instances import BotProcess, base_env, due_slot, store_env
+    from tests.teams_limits import RateLimitedConnector
+
+    connector = RateLimitedConnector()  # 50 a second: a week of 250 takes five seconds
+    await connector.start()
+    waiting = None
+    try:
+        conversations = await seed(db_path, connector.url, employees=250)
+        env = base_env(**store_env(db_path), **due_slot(), REMINDERS_RUN_SECRET=SECRET)
+        waiting = BotProcess({**env, "REMINDER_SCHEDULER": "external"}, "waiting instance")
+        await waiting.start()
+        sender = await asyncio.create_subprocess_exec(
+            sys.executable, "app.py", "reminders", "run", cwd=ROOT, env=env
+        )
+        while len(connector.sent) < 40:
+            assert sender.returncode is None, "the sender ended before it was killed"
+            await asyncio.sleep(0.01)
+        (holder,) = rows_of(db_path, "SELECT holder FROM leases WHERE name = 'reminders'")[0]
+        sender.kill()
+        await sender.wait()
+        killed_at, killed_after = time.monotonic(), len(connector.sent)
+
+        auth = {"Authorization": f"Bearer {SECRET}"}
+        taken_over_after = None
+        async with aiohttp.ClientSession() as session:
+            while True:
+                async with session.post(f"{waiting.url}/api/reminders/run", headers=auth) as r:
+                    assert r.status == 202
+                now = rows_of(db_path, "SELECT holder FROM leases WHERE name = 'reminders'")
+                if taken_over_after is None and now and now[0][0] != holder:
+                    taken_over_after = time.monotonic() - killed_at
+                async with session.get(f"{waiting.url}/api/reminders/status", headers=auth) as r:
+                    status = await r.json()
+                if not status["running"] and not status["ledger"].get("pending"):
+                    break
+                assert time.monotonic() - killed_at < 60, status
+                await asyncio.sleep(0.1)
+        print(f"takeover {taken_over_after:.2f} s after the kill (lease {LEASE_SECONDS} s)")
+        assert taken_over_after is not None and taken_over_after <= 5.5, taken_over_after
+        assert killed_after < 200 and len(connector.sent) > killed_after  # it was mid-run
+
+        received = Counter(s.conversation_id for s in connector.sent)
+        assert max(received.values()) == 1, "a reminder was sent twice"
+        states = dict(
+            rows_of(
+                db_path,
+                "SELECT state, COUNT(*) FROM reminder_ledger WHERE kind = 'pulse' GROUP BY state",
+            )
+        )
+        assert set(states) <= {"sent", "uncertain"}, states
+        assert states.get("uncertain", 0) <= CONCURRENCY, states  # only those in flight
+        missing = [c for c in conversations if not received[c]]
+        assert len(missing) <= states.get("uncertain", 0), (len(missing), states)
+    finally:
+        if waiting:
+            await waiting.stop()
+        await connector.stop()
