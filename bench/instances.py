@@ -16,6 +16,18 @@ machine they all share the same cores and the ratio 2/1 is bounded by that, not 
 
     python -m bench.instances [--conversations 64] [--seconds 15] [--warmup 3]
         [--postgres-url URL]
+
+Measured 2026-12-01 (2 shared cores, load 0.2–1.4 at the start), defaults, two runs:
+
+    instances  turns/s       p50 ms     p99 ms        cpu % of one core: bots front pg harness
+            1  108.6 / 63.4  482 / 834  1185 / 2029   94 7 11 16   /  94 7 11 14
+            2  148.8 / 108.8 330 / 461  1015 / 1634   145 10 20 24 / 149 9 18 22
+    ratio 2/1: 1.37x / 1.72x
+
+With 2 instances the machine is full (≈ 200 % of 200 %): bots, front, PostgreSQL and harness
+share the two cores, so the ratio says more about the machine than about the bot. One
+instance used only ≈ 94 % of a core, and its turns/s varied by 1.7× between runs at the
+same CPU (its CPU per turn varied, not the load).
 """
 
 from __future__ import annotations

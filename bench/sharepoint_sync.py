@@ -31,6 +31,16 @@ bench/postgres.py, or ``--postgres-url``), drained once by 1 syncer process and 
 have; the Graph server stays in this process, which only watches the outbox), printed as one
 table. The wall time includes the start of the syncer processes.
 
+Measured 2026-12-01 (2 shared cores, load 1.4 at the start), defaults, ``--instances 3``:
+
+    instances  item req (/min)  doc req (/min)  all req (/2min)  429s   in window  lost dup  wall
+            1  515 (1.030)      506 (1.012)     1,025 (1.025)    418    0          0    0    52.6 s
+            3  799 (1.598)      816 (1.632)     1,627 (1.627)    12,272 213        0    0    51.5 s
+
+Three syncers are far from the target of ≤ 1.05× the minimum: nothing is lost or doubled,
+but they share one Graph bucket while each paces itself, and requests already on their way
+from the other instances land inside a window one of them was just given.
+
 Measured 2026-12-01 (one process for server and syncer, 2 shared cores), defaults (10,000
 agreements; bucket 20 requests a model second, burst 40, 0.05 s a model second, i.e. at most
 400 requests a second), two runs:
