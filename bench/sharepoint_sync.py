@@ -23,6 +23,23 @@ not counted):
   (keys found more than once).
 
     python -m bench.sharepoint_sync [--agreements 10000] [--rate 20] [--burst 40] [--scale 0.05]
+        [--instances 3 [--postgres-url URL]]
+
+``--instances 3``: the same backlog on one PostgreSQL outbox (a private cluster on loopback,
+bench/postgres.py, or ``--postgres-url``), drained once by 1 syncer process and once by 3
+(each process its own Database, GraphClient and credential, as three app instances would
+have; the Graph server stays in this process, which only watches the outbox), printed as one
+table. The wall time includes the start of the syncer processes.
+
+Measured 2026-12-01 (2 shared cores, load 1.4 at the start), defaults, ``--instances 3``:
+
+    instances  item req (/min)  doc req (/min)  all req (/2min)  429s   in window  lost dup  wall
+            1  515 (1.030)      506 (1.012)     1,025 (1.025)    418    0          0    0    52.6 s
+            3  799 (1.598)      816 (1.632)     1,627 (1.627)    12,272 213        0    0    51.5 s
+
+Three syncers are far from the target of ≤ 1.05× the minimum: nothing is lost or doubled,
+but they share one Graph bucket while each paces itself, and requests already on their way
+from the other instances land inside a window one of them was just given.
 
 Measured 2026-12-01 (one process for server and syncer, 2 shared cores), defaults (10,000
 agreements; bucket 20 requests a model second, burst 40, 0.05 s a model second, i.e. at most
@@ -47,11 +64,13 @@ import argparse
 import asyncio
 import math
 import os
+import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
+from bench.postgres import Cluster
 from settings import Settings
 from sharepoint.provisioning import provision
 from sharepoint.runtime import graph, syncer
@@ -59,6 +78,8 @@ from store.database import Database
 from store.outbox import Outbox
 from tests.graph_server import GraphServer, Throttle
 from tests.sharepoint_agreements import LIST, SITE_URL, graph_settings, seed
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 async def run(agreements: int, rate: float, burst: float, scale: float) -> dict[str, float]:
@@ -90,6 +111,18 @@ async def run(agreements: int, rate: float, burst: float, scale: float) -> dict[
         await db.close()
     await server.stop()
 
+    return summary(server, agreements, made, before_http, before_throttled, scale, wall)
+
+
+def summary(
+    server: GraphServer,
+    agreements: int,
+    made: float,
+    before_http: int,
+    before_throttled: int,
+    scale: float,
+    wall: float,
+) -> dict[str, float]:
     keys = Counter(i["fields"]["AgreementKey"] for i in server.items(LIST))
     wanted = {f"d{n:05d}:1" for n in range(agreements)}
     files = server.files()
@@ -119,13 +152,159 @@ async def run(agreements: int, rate: float, burst: float, scale: float) -> dict[
     }
 
 
+async def seed_postgres(cluster: Cluster, agreements: int) -> float:
+    """The backlog made once through the real store in a template database; each run
+    copies it (CREATE DATABASE … TEMPLATE), so every run starts from the same outbox."""
+    db = Database(await cluster.create("bench_sync_seed"))
+    await db.open()
+    made = time.perf_counter()
+    await seed(db, agreements)
+    made = time.perf_counter() - made
+    await db.close()
+    return made
+
+
+async def run_instances(
+    cluster: Cluster,
+    instances: int,
+    agreements: int,
+    made: float,
+    rate: float,
+    burst: float,
+    scale: float,
+) -> dict[str, float]:
+    """``instances`` syncer processes (each its own Database, Graph client and credential) on
+    one PostgreSQL outbox, against one local Graph server in this process."""
+    server = GraphServer(page_size=200)
+    await server.start()
+    os.environ.update(server.identity_env())
+    settings = Settings(_env_file=None, **graph_settings(server.url, graph_wait_scale=scale))
+    name = f"bench_sync_{instances}"
+    url = await cluster.create(name, template="bench_sync_seed")
+    db = Database(url)
+    await db.open()
+    procs: list[asyncio.subprocess.Process] = []
+    try:
+        async with graph(settings) as client:
+            await provision(client, SITE_URL, LIST, "", settings.sharepoint_folder)
+        server.throttle = Throttle(rate, burst, time_scale=scale)
+        server.stats.kinds.clear()
+        before_http, before_throttled = (
+            server.stats.http,
+            server.stats.faults.get("throttle_model", 0),
+        )
+        outbox = Outbox(db)
+        started = time.perf_counter()
+        for _ in range(instances):
+            procs.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "bench.sharepoint_sync",
+                    "--worker",
+                    url,
+                    server.url,
+                    str(scale),
+                    cwd=ROOT,
+                )
+            )
+        while (await outbox.counts())["pending"]:
+            for p in procs:
+                if p.returncode is not None:
+                    raise RuntimeError(f"a syncer process ended ({p.returncode})")
+            await asyncio.sleep(0.05)
+        wall = time.perf_counter() - started
+    finally:
+        for p in procs:
+            if p.returncode is None:
+                p.terminate()
+        for p in procs:
+            await p.wait()
+        await db.close()
+        await cluster.drop(name)
+        await server.stop()
+    result = summary(server, agreements, made, before_http, before_throttled, scale, wall)
+    return {"instances": instances, **result}
+
+
+async def worker(url: str, graph_url: str, scale: float) -> None:
+    """One syncer process: the real syncer on the PostgreSQL outbox until it is stopped."""
+    settings = Settings(_env_file=None, **graph_settings(graph_url, graph_wait_scale=scale))
+    db = Database(url)
+    await db.open(migrate=False)
+    try:
+        async with graph(settings) as client:
+            await syncer(db, client, settings).run()
+    finally:
+        await db.close()
+
+
+async def compare(args: argparse.Namespace) -> list[dict[str, float]]:
+    cluster = Cluster(args.postgres_url)
+    try:
+        cluster.start()
+        made = await seed_postgres(cluster, args.agreements)
+        return [
+            await run_instances(
+                cluster, n, args.agreements, made, args.rate, args.burst, args.scale
+            )
+            for n in sorted({1, args.instances})
+        ]
+    finally:
+        if not cluster.own:
+            await cluster.drop("bench_sync_seed")
+        cluster.stop()
+
+
+COLUMNS = (
+    # (heading, key, format)
+    ("instances", "instances", "d"),
+    ("item req", "item_requests", "d"),
+    ("item /min", "item_ratio", ".3f"),
+    ("doc req", "document_requests", "d"),
+    ("doc /min", "document_ratio", ".3f"),
+    ("all req", "all_requests", "d"),
+    ("all /2min", "all_ratio_vs_items_plus_documents", ".3f"),
+    ("429s", "throttled_429", "d"),
+    ("in window", "inside_retry_after", "d"),
+    ("lost", "lost", "d"),
+    ("dup", "duplicated", "d"),
+    ("wall s", "wall_seconds", ".1f"),
+)
+
+
 def main() -> None:
+    if len(sys.argv) == 5 and sys.argv[1] == "--worker":
+        asyncio.run(worker(sys.argv[2], sys.argv[3], float(sys.argv[4])))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--agreements", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=20.0, help="requests a model second")
     parser.add_argument("--burst", type=float, default=40.0, help="bucket size")
     parser.add_argument("--scale", type=float, default=0.05, help="seconds per model second")
+    parser.add_argument(
+        "--instances",
+        type=int,
+        default=0,
+        help="N syncer processes on one PostgreSQL outbox, then 1 for comparison (default:"
+        " the single in-process syncer on SQLite)",
+    )
+    parser.add_argument("--postgres-url", default=None, help="a server of your own")
     args = parser.parse_args()
+    if args.instances:
+        results = compare(args)
+        results = asyncio.run(results)
+        minimum = results[0]["minimum_requests"]
+        print(
+            f"{args.agreements} agreements on PostgreSQL (seeded once in"
+            f" {results[0]['seed_seconds']} s), minimum {minimum} item and {minimum} document"
+            f" requests; bucket {args.rate:g}/model s, burst {args.burst:g}, {args.scale:g} s"
+            " a model second"
+        )
+        print(" ".join(f"{h:>{max(len(h), 6)}}" for h, _, _ in COLUMNS))
+        for r in results:
+            print(" ".join(f"{r[k]:>{max(len(h), 6)}{f}}" for h, k, f in COLUMNS))
+        return
     result = asyncio.run(run(args.agreements, args.rate, args.burst, args.scale))
     width = max(map(len, result))
     for key, value in result.items():

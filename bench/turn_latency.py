@@ -9,6 +9,29 @@ it is concluded; each echo conversation sends plain messages. At people's pace e
 the first ``start`` included, comes after an exponential pause (mean ``--think`` seconds).
 
     python -m bench.turn_latency [--turns 1000] [--think 2.0]
+        [--engines sqlite,postgresql] [--postgres-url URL]
+
+``--engines sqlite,postgresql`` runs the dialogue bot twice in the same run and harness: once
+on a fresh SQLite file (``dialogue``) and once on a fresh PostgreSQL database
+(``dialog-pg``), on a private cluster the bench starts on loopback (bench/postgres.py) or on
+the server of ``--postgres-url``. ``db cpu`` is the PostgreSQL server's CPU per turn (its
+backends are other processes than the bot's); after each scenario a line gives
+PostgreSQL/SQLite. The issue's goal: PostgreSQL ≤ 1.5× SQLite per turn, p99 ≤ 50 ms at 50
+conversations at people's pace. At people's pace ``ms/turn`` is wall time per turn and mostly
+the people's pauses; compare cpu, p50 and p99 there.
+
+Measured 2026-12-01 (2 shared cores, load 0.0–0.2), ``--engines sqlite,postgresql``, defaults:
+
+    scenario                         bot        ms/turn  cpu ms  db cpu  p50 ms  p99 ms
+    1 conversation, back to back     dialogue     11.18    9.28          8.33   22.88
+                                     dialog-pg     3.28    2.70    0.14    2.96    7.52
+    50 conversations, back to back   dialogue     11.03   10.60        431.70  816.44
+                                     dialog-pg     2.48    2.40    0.34  108.84  270.35
+    50 conversations, people's pace  dialogue     64.90   12.87         13.91   61.66
+                                     dialog-pg    56.47    4.56    0.39    5.68   28.17
+
+PostgreSQL/SQLite per turn 0.29× (1 conversation), 0.22× (50 back to back); at people's pace
+p99 28 ms against the goal of 50 ms.
 """
 
 from __future__ import annotations
@@ -24,10 +47,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
 
+from bench.postgres import Cluster
 from tests.answers import STEP_ANSWERS
 from tests.connector import LocalConnector
 from tests.harness import TeamsClient, User, action_data
@@ -127,6 +152,7 @@ async def measure(
     concurrency: int,
     turns: int,
     think: float,
+    db_cpu: Callable[[], float] = lambda: 0.0,
 ) -> dict[str, float]:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         await wait_ready(session, url)
@@ -151,9 +177,10 @@ async def measure(
         gc.collect()
         gc.disable()
         try:
-            cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+            cpu0, db0, t0 = cpu_seconds(pid), db_cpu(), time.perf_counter()
             await asyncio.gather(*(worker(c, per_conv, latencies, think) for c in clients))
             wall, cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
+            db = db_cpu() - db0
         finally:
             connector.reset()
             gc.enable()
@@ -162,6 +189,7 @@ async def measure(
         "turns": len(latencies),
         "per_turn_ms": wall / len(latencies) * 1000,
         "cpu_ms": cpu / len(latencies) * 1000,
+        "db_cpu_ms": db / len(latencies) * 1000,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
     }
@@ -175,40 +203,73 @@ SCENARIOS = (
 )
 
 
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else "-"
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--turns", type=int, default=1000, help="turns per bot and scenario")
     parser.add_argument(
         "--think", type=float, default=2.0, help="mean seconds between a person's turns"
     )
+    parser.add_argument(
+        "--engines",
+        default="sqlite",
+        help="the dialogue bot's stores, comma-separated: sqlite, postgresql (default sqlite)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=None,
+        help="a PostgreSQL server of your own (postgresql+asyncpg://…/postgres); default: a"
+        " private cluster on loopback",
+    )
     args = parser.parse_args()
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = set(engines) - {"sqlite", "postgresql"}
+    if unknown or not engines:
+        parser.error(f"--engines: sqlite and/or postgresql, not {args.engines!r}")
+    with_pg = "postgresql" in engines
 
     connector = LocalConnector()
     await connector.start()
     tmp = tempfile.TemporaryDirectory()
-    ports = {"echo": free_port(), "echo+cache": free_port(), "dialogue": free_port()}
-    procs = {
-        "dialogue": start(
-            [sys.executable, "app.py"],
-            {
-                "PORT": str(ports["dialogue"]),
-                "DATABASE_PATH": f"{tmp.name}/bench.sqlite3",
-                "LOG_LEVEL": "WARNING",
-            },
-        ),
-        "echo": start([sys.executable, "-m", "bench.echo_bot", str(ports["echo"])], {}),
-        "echo+cache": start(
-            [sys.executable, "-m", "bench.echo_bot", str(ports["echo+cache"]), "--cached"], {}
-        ),
-    }
+    cluster = Cluster(args.postgres_url)
+    dialogues = {"sqlite": "dialogue", "postgresql": "dialog-pg"}
+    kinds = ["echo", "echo+cache"] + [dialogues[e] for e in engines]
+    ports = {kind: free_port() for kind in kinds}
+    procs: dict[str, subprocess.Popen] = {}
     try:
+        if with_pg:
+            cluster.start()
+            pg_url = await cluster.create("bench_turn_latency")
+        if "sqlite" in engines:
+            procs["dialogue"] = start(
+                [sys.executable, "app.py"],
+                {
+                    "PORT": str(ports["dialogue"]),
+                    "DATABASE_PATH": f"{tmp.name}/bench.sqlite3",
+                    "LOG_LEVEL": "WARNING",
+                },
+            )
+        if with_pg:
+            procs["dialog-pg"] = start(
+                [sys.executable, "app.py"],
+                {"PORT": str(ports["dialog-pg"]), "DATABASE_URL": pg_url, "LOG_LEVEL": "WARNING"},
+            )
+        procs["echo"] = start([sys.executable, "-m", "bench.echo_bot", str(ports["echo"])], {})
+        procs["echo+cache"] = start(
+            [sys.executable, "-m", "bench.echo_bot", str(ports["echo+cache"]), "--cached"], {}
+        )
+        db_col = f" {'db cpu':>7}" if with_pg else ""
         print(
-            f"{'scenario':32} {'bot':10} {'turns':>5} {'ms/turn':>8} {'cpu ms':>7} {'p50 ms':>7} {'p99 ms':>7}"
+            f"{'scenario':32} {'bot':10} {'turns':>5} {'ms/turn':>8} {'cpu ms':>7}{db_col}"
+            f" {'p50 ms':>7} {'p99 ms':>7}"
         )
         for name, conversations, think in SCENARIOS:
             think = args.think if think is None else think
             results = {}
-            for kind in ("echo", "echo+cache", "dialogue"):
+            for kind in kinds:
                 r = await measure(
                     kind,
                     f"http://127.0.0.1:{ports[kind]}",
@@ -217,19 +278,31 @@ async def main() -> None:
                     conversations,
                     args.turns,
                     think,
+                    cluster.cpu_seconds if kind == "dialog-pg" else (lambda: 0.0),
                 )
                 results[kind] = r
+                db_val = f" {r['db_cpu_ms']:>7.2f}" if with_pg else ""
                 print(
-                    f"{name:32} {kind:10} {r['turns']:>5} {r['per_turn_ms']:>8.2f} {r['cpu_ms']:>7.2f}"
-                    f" {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f}"
+                    f"{name:32} {kind:10} {r['turns']:>5} {r['per_turn_ms']:>8.2f}"
+                    f" {r['cpu_ms']:>7.2f}{db_val} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f}"
                 )
-            d = results["dialogue"]
-            for base in ("echo", "echo+cache"):
-                e = results[base]
+            for engine in engines:
+                d = results[dialogues[engine]]
+                for base in ("echo", "echo+cache"):
+                    e = results[base]
+                    print(
+                        f"{'':32} {dialogues[engine]}/{base}: ms/turn"
+                        f" {d['per_turn_ms'] / e['per_turn_ms']:.2f}x,"
+                        f" cpu {d['cpu_ms'] / e['cpu_ms']:.2f}x, p50 {d['p50_ms'] / e['p50_ms']:.2f}x,"
+                        f" p99 {d['p99_ms'] / e['p99_ms']:.2f}x"
+                    )
+            if len(engines) == 2:
+                s, p = results["dialogue"], results["dialog-pg"]
                 print(
-                    f"{'':32} dialogue/{base}: ms/turn {d['per_turn_ms'] / e['per_turn_ms']:.2f}x,"
-                    f" cpu {d['cpu_ms'] / e['cpu_ms']:.2f}x, p50 {d['p50_ms'] / e['p50_ms']:.2f}x,"
-                    f" p99 {d['p99_ms'] / e['p99_ms']:.2f}x"
+                    f"{'':32} PostgreSQL/SQLite: ms/turn {ratio(p['per_turn_ms'], s['per_turn_ms'])},"
+                    f" cpu (bot) {ratio(p['cpu_ms'], s['cpu_ms'])},"
+                    f" cpu (bot+db) {ratio(p['cpu_ms'] + p['db_cpu_ms'], s['cpu_ms'])},"
+                    f" p50 {ratio(p['p50_ms'], s['p50_ms'])}, p99 {ratio(p['p99_ms'], s['p99_ms'])}"
                 )
     finally:
         for proc in procs.values():
@@ -237,6 +310,7 @@ async def main() -> None:
             proc.wait(10)
         await connector.stop()
         tmp.cleanup()
+        cluster.stop()
 
 
 if __name__ == "__main__":
