@@ -43,22 +43,15 @@ class ManagerDialogue(StepFlow[Dialogue]):
         screens: Screens,
         today: Callable[[], date],
     ) -> None:
-        super().__init__(screens, today)
-        self.screens: Screens = screens
-        self.store = store
+        super().__init__(store, screens, today)
+        self.store: DialogueStore = store
         self.self_checks = self_checks
         self.people = people
 
     # --- the flow ---------------------------------------------------------------------------
 
-    async def load(self, form_id: str) -> Dialogue | None:
-        return await self.store.get(form_id)
-
     def owns(self, form: Dialogue, actor: Actor) -> bool:
         return form.manager_id == actor.user_id
-
-    async def save(self, form: Dialogue, expected_version: int) -> bool:
-        return await self.store.save(form, expected_version)
 
     def pointer(self, form: Dialogue) -> str | None:
         return form.id

@@ -40,20 +40,13 @@ class SelfCheckFlow(StepFlow[SelfCheck]):
         screens: Screens,
         today: Callable[[], date],
     ) -> None:
-        super().__init__(screens, today)
-        self.screens: Screens = screens
-        self.store = store
+        super().__init__(store, screens, today)
+        self.store: SelfCheckStore = store
         self.dialogues = dialogues
         self.agreements = agreements
 
-    async def load(self, form_id: str) -> SelfCheck | None:
-        return await self.store.get(form_id)
-
     def owns(self, form: SelfCheck, actor: Actor) -> bool:
         return form.employee_id == actor.user_id
-
-    async def save(self, form: SelfCheck, expected_version: int) -> bool:
-        return await self.store.save(form, expected_version)
 
     async def card(
         self,

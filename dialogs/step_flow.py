@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
+from cards.screens import Screens
 from core.answers import StepAnswers
 from core.fields import Step
 from core.form import StepForm
@@ -33,23 +34,26 @@ F = TypeVar("F", bound=StepForm)
 Action = Callable[[F, Actor, Any], Awaitable[TurnResult]]
 
 
+class FormStore(Protocol[F]):
+    """Where a flow's forms are kept: read by id, saved with a compare-and-set on the version."""
+
+    async def get(self, form_id: str) -> F | None: ...
+
+    async def save(self, form: F, expected_version: int) -> bool: ...
+
+
 class StepFlow(Generic[F]):
     #: Named in the log lines (never with ids of people).
     name = "form"
 
-    def __init__(self, screens: Any, today: Callable[[], date]) -> None:
+    def __init__(self, store: FormStore[F], screens: Screens, today: Callable[[], date]) -> None:
+        self.store = store
         self.screens = screens
         self.today = today
 
     # --- what a flow provides ------------------------------------------------------------
 
-    async def load(self, form_id: str) -> F | None:
-        raise NotImplementedError
-
     def owns(self, form: F, actor: Actor) -> bool:
-        raise NotImplementedError
-
-    async def save(self, form: F, expected_version: int) -> bool:
         raise NotImplementedError
 
     async def card(
@@ -90,7 +94,7 @@ class StepFlow(Generic[F]):
     async def guard(self, actor: Actor, data: FormCard) -> F | TurnResult:
         """The form the card is for, or the polite refusal."""
         t = actor.texts
-        form = await self.load(data.form_id)
+        form = await self.store.get(data.form_id)
         if form is None or not self.owns(form, actor):
             log.warning("%s submit refused: not the owner", self.name)
             return TurnResult.say(t("notices.not_yours"))
@@ -116,7 +120,7 @@ class StepFlow(Generic[F]):
 
     async def commit(self, form: F, expected_version: int) -> bool:
         form.version = expected_version + 1
-        return await self.save(form, expected_version)
+        return await self.store.save(form, expected_version)
 
     def stale(self, t: Texts) -> TurnResult:
         return TurnResult.say(t("notices.stale"))
