@@ -7,7 +7,9 @@ what the engines need:
 - SQLite has one writer: a write transaction starts with ``BEGIN IMMEDIATE``, so it takes the
   write lock before its first read and two processes on one file never interleave; this
   process keeps one connection, so its turns queue for it as they did for the old lock.
-  Reads outside a transaction run in SQLite's autocommit mode.
+  Reads outside a transaction run in SQLite's autocommit mode. Statements run on one thread of
+  their own through SQLAlchemy's synchronous pysqlite dialect (store.connections says why);
+  ``DATABASE_URL`` keeps the ``sqlite+aiosqlite`` scheme that earlier versions documented.
 - PostgreSQL runs transactions in READ COMMITTED on a pool of connections; the compare-and-set
   updates (``WHERE version = :expected``) and the unique keys make concurrent writers safe,
   and claims lock rows with ``FOR UPDATE SKIP LOCKED`` (SQLite's compiler leaves it out).
@@ -29,11 +31,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, Executable, Table, event, text
+from sqlalchemy import Connection, Executable, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, RowMapping, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from store.connections import PooledConnection, SqliteThread, StoreConnection
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +185,7 @@ class Database:
         self._own_credential = credential is None
         self._client_id = client_id
         self._engine: AsyncEngine | None = None
+        self._sqlite: SqliteThread | None = None
         #: With auth="entra": what asyncpg asks for each new connection's password.
         self.entra_password: EntraPassword | None = None
         #: Where a SQLite file lives (None for PostgreSQL).
@@ -193,16 +198,20 @@ class Database:
 
     # --- opening and closing --------------------------------------------------------------
 
+    def _open_sqlite(self) -> SqliteThread:
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            self.url.set(drivername="sqlite+pysqlite"),
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
+        )
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return SqliteThread(engine)
+
     def _create_engine(self) -> AsyncEngine:
-        if self.engine_name == "sqlite":
-            assert self.path is not None
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            engine = create_async_engine(
-                self.url, pool_size=1, max_overflow=0, pool_timeout=60, pool_reset_on_return=None
-            )
-            event.listen(engine.sync_engine, "connect", _sqlite_connect)
-            event.listen(engine.sync_engine, "begin", _sqlite_begin)
-            return engine
         query = dict(self.url.query)
         connect_args: dict[str, Any] = {"timeout": CONNECT_TIMEOUT}
         if "ssl" in query:
@@ -230,10 +239,12 @@ class Database:
 
     async def open(self, *, migrate: bool = True) -> None:
         """Connect, migrate to the newest revision; StoreError with one line if it cannot."""
-        self._engine = self._create_engine()
+        if self.engine_name == "sqlite":
+            self._sqlite = self._open_sqlite()
+        else:
+            self._engine = self._create_engine()
         try:
-            async with self._engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            await self.fetchone(text("SELECT 1"))
         except Exception as error:  # noqa: BLE001 - every driver fails in its own way
             await self.close()
             raise StoreError(
@@ -250,6 +261,9 @@ class Database:
             raise
 
     async def close(self) -> None:
+        if self._sqlite is not None:
+            await self._sqlite.close()
+            self._sqlite = None
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
@@ -266,20 +280,27 @@ class Database:
     # --- statements -----------------------------------------------------------------------
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+    async def transaction(self) -> AsyncIterator[StoreConnection]:
         """One write transaction, committed at the end, rolled back on any error (SQLite:
         BEGIN IMMEDIATE … COMMIT)."""
-        async with self.engine.connect() as conn:
-            await conn.execution_options(store_write=True)
-            async with conn.begin():
+        if self._sqlite is not None:
+            async with self._sqlite.connection(write=True) as conn:
                 yield conn
+            return
+        async with self.engine.connect() as pooled:
+            async with pooled.begin():
+                yield PooledConnection(pooled)
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[AsyncConnection]:
+    async def connection(self) -> AsyncIterator[StoreConnection]:
         """A connection for reads (no write lock on SQLite)."""
-        async with self.engine.connect() as conn:
-            yield conn
-            await conn.commit()
+        if self._sqlite is not None:
+            async with self._sqlite.connection(write=False) as conn:
+                yield conn
+            return
+        async with self.engine.connect() as pooled:
+            yield PooledConnection(pooled)
+            await pooled.commit()
 
     async def fetchone(
         self, statement: Executable | str, params: Mapping[str, Any] | None = None

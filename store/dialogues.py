@@ -12,11 +12,11 @@ import json
 from typing import Any
 
 from sqlalchemy import RowMapping, Select, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.answers import AgreementRecord, DialogueAnswers
 from core.dialogue import AWAITING_EMPLOYEE, Dialogue
 from store import outbox
+from store.connections import StoreConnection
 from store.database import Database, utc_now
 from store.schema import agreements, dialogues
 
@@ -110,7 +110,7 @@ class DialogueStore:
         return _dialogue(row) if row else None
 
     @staticmethod
-    async def _update(conn: AsyncConnection, dialogue: Dialogue, expected_version: int) -> bool:
+    async def _update(conn: StoreConnection, dialogue: Dialogue, expected_version: int) -> bool:
         result = await conn.execute(
             update(dialogues)
             .where(d.id == dialogue.id, d.version == expected_version)

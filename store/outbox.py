@@ -35,9 +35,9 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.answers import AgreementRecord
+from store.connections import StoreConnection
 from store.database import Database, insert_for, utc_now
 from store.schema import agreements, dialogues, leases, sharepoint_outbox
 
@@ -54,7 +54,7 @@ CLAIM_SECONDS = 30.0
 GRAPH_WAIT = "sharepoint.graph_retry_after"
 
 
-async def enqueue(conn: AsyncConnection, dialogue_id: str, version: int) -> None:
+async def enqueue(conn: StoreConnection, dialogue_id: str, version: int) -> None:
     """Inside the caller's transaction: this agreement version changed, send it again."""
     now = utc_now()
     add = insert_for(conn.dialect.name, sharepoint_outbox).values(

@@ -1,0 +1,167 @@
+"""The store's connections: what a statement returns, and how each engine runs it.
+
+Both engines give the store modules the same small interface, ``StoreConnection``: ``execute``
+a statement and get its rows back already read (``Rows``), or ``run_sync`` a function on the
+underlying synchronous SQLAlchemy connection (Alembic, inspection).
+
+- PostgreSQL: SQLAlchemy's asyncio extension over asyncpg (``PooledConnection`` wraps its
+  ``AsyncConnection``); asyncpg reads a statement's rows in one round trip.
+- SQLite: SQLAlchemy's synchronous pysqlite dialect on one thread of its own
+  (``SqliteThread``). SQLite is a file in this process, so "async" only means "not on the event
+  loop": SQLAlchemy's aiosqlite dialect hands every cursor call (create, execute, description,
+  fetch, close) to aiosqlite's thread and back, about ten thread hops per statement, which
+  made the p99 of a turn at 50 conversations 60 ms on two cores. Here a whole statement, its
+  rows included, is one hop; the sqlite3 connection is only ever touched on its thread. The
+  process keeps one connection, so turns queue for it (an asyncio lock) as they did for the
+  aiosqlite pool of one; the lock is taken before the thread is asked, so the thread never
+  waits for a connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Connection, CursorResult, Engine, Executable, Row
+from sqlalchemy.engine import Dialect, FrozenResult, MappingResult, Result
+from sqlalchemy.exc import ResourceClosedError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+T = TypeVar("T")
+Parameters = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+
+
+class Rows:
+    """A statement's outcome, read completely: its rows (if it returns any) and its rowcount.
+
+    The methods are those of SQLAlchemy's ``Result`` that the store uses; each call reads the
+    buffered rows afresh.
+    """
+
+    def __init__(self, result: CursorResult[Any]) -> None:
+        self.rowcount: int = result.rowcount
+        self._rows: FrozenResult[Any] | None = result.freeze() if result.returns_rows else None
+
+    def _result(self) -> Result[Any]:
+        if self._rows is None:
+            raise ResourceClosedError("This result object does not return rows.")
+        return self._rows()
+
+    def mappings(self) -> MappingResult:
+        return self._result().mappings()
+
+    def all(self) -> Sequence[Row[Any]]:
+        return self._result().all()
+
+    def first(self) -> Row[Any] | None:
+        return self._result().first()
+
+    def scalar(self) -> Any:
+        return self._result().scalar()
+
+    def scalar_one(self) -> Any:
+        return self._result().scalar_one()
+
+    def scalar_one_or_none(self) -> Any:
+        return self._result().scalar_one_or_none()
+
+
+class StoreConnection(Protocol):
+    """What the store modules do with a connection, on either engine."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def execute(self, statement: Executable, parameters: Parameters = None) -> Rows: ...
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+
+class PooledConnection:
+    """A connection of SQLAlchemy's asyncio pool (PostgreSQL)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._conn.dialect
+
+    async def execute(self, statement: Executable, parameters: Parameters = None) -> Rows:
+        return Rows(await self._conn.execute(statement, parameters))
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._conn.run_sync(fn, *args)
+
+
+class ThreadConnection:
+    """A connection that lives on the SqliteThread; every call is one hop to that thread."""
+
+    def __init__(self, thread: SqliteThread, conn: Connection) -> None:
+        self._thread = thread
+        self._conn = conn
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._conn.dialect
+
+    async def execute(self, statement: Executable, parameters: Parameters = None) -> Rows:
+        conn = self._conn
+        return await self._thread.call(lambda: Rows(conn.execute(statement, parameters)))
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        conn = self._conn
+        return await self._thread.call(lambda: fn(conn, *args))
+
+
+class SqliteThread:
+    """The one thread that runs a synchronous SQLite engine for this process."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._lock: asyncio.Lock | None = None
+
+    async def call(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+    @asynccontextmanager
+    async def connection(self, *, write: bool) -> AsyncIterator[ThreadConnection]:
+        """The connection for one transaction: ``write`` begins it with BEGIN IMMEDIATE (see
+        store.database), otherwise it reads in autocommit mode. Committed at the end, rolled
+        back on any error."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            conn = await self.call(lambda: _begin(self.engine, write))
+            try:
+                yield ThreadConnection(self, conn)
+            except BaseException:
+                await self.call(lambda: _end(conn, commit=False))
+                raise
+            await self.call(lambda: _end(conn, commit=True))
+
+    async def close(self) -> None:
+        await self.call(self.engine.dispose)
+        self._executor.shutdown(wait=True)
+
+
+def _begin(engine: Engine, write: bool) -> Connection:
+    conn = engine.connect()
+    if write:
+        conn = conn.execution_options(store_write=True)
+    conn.begin()
+    return conn
+
+
+def _end(conn: Connection, *, commit: bool) -> None:
+    try:
+        if commit:
+            conn.commit()
+        else:
+            conn.rollback()
+    finally:
+        conn.close()
