@@ -167,7 +167,7 @@ async def measure(
             )
             for i in range(concurrency)
         ]
-        worker = dialogue_worker if kind == "dialogue" else echo_worker
+        worker = dialogue_worker if kind.startswith("dialog") else echo_worker
         # Warm up once per process so that imports and first connections are not measured.
         await worker(TeamsClient(session, _Url(url), connector, User("Varm", "warm")), 10, [])
         # This process is only the measuring side: its own collector is paused while it

@@ -98,23 +98,37 @@ class PooledConnection:
 
 
 class ThreadConnection:
-    """A connection that lives on the SqliteThread; every call is one hop to that thread."""
+    """A transaction on the SqliteThread; every call is one hop to that thread. It begins
+    with its first statement (in the same hop), so a transaction of one statement and its
+    commit are two hops."""
 
-    def __init__(self, thread: SqliteThread, conn: Connection) -> None:
+    def __init__(self, thread: SqliteThread, *, write: bool) -> None:
         self._thread = thread
-        self._conn = conn
+        self._write = write
+        self._conn: Connection | None = None
+
+    def _connection(self) -> Connection:
+        """On the thread: the transaction's connection, begun when first asked for."""
+        if self._conn is None:
+            self._conn = _begin(self._thread.engine, self._write)
+        return self._conn
 
     @property
     def dialect(self) -> Dialect:
-        return self._conn.dialect
+        return self._thread.engine.dialect
 
     async def execute(self, statement: Executable, parameters: Parameters = None) -> Rows:
-        conn = self._conn
-        return await self._thread.call(lambda: Rows(conn.execute(statement, parameters)))
+        return await self._thread.call(
+            lambda: Rows(self._connection().execute(statement, parameters))
+        )
 
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
-        conn = self._conn
-        return await self._thread.call(lambda: fn(conn, *args))
+        return await self._thread.call(lambda: fn(self._connection(), *args))
+
+    async def end(self, *, commit: bool) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await self._thread.call(lambda: _end(conn, commit=commit))
 
 
 class SqliteThread:
@@ -136,13 +150,21 @@ class SqliteThread:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
-            conn = await self.call(lambda: _begin(self.engine, write))
+            conn = ThreadConnection(self, write=write)
             try:
-                yield ThreadConnection(self, conn)
+                yield conn
             except BaseException:
-                await self.call(lambda: _end(conn, commit=False))
+                await conn.end(commit=False)
                 raise
-            await self.call(lambda: _end(conn, commit=True))
+            await conn.end(commit=True)
+
+    async def read(self, statement: Executable, parameters: Parameters = None) -> Rows:
+        """One statement outside a transaction (autocommit): connect, run, read, return the
+        connection, all in one hop."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            return await self.call(lambda: _read(self.engine, statement, parameters))
 
     async def close(self) -> None:
         await self.call(self.engine.dispose)
@@ -155,6 +177,13 @@ def _begin(engine: Engine, write: bool) -> Connection:
         conn = conn.execution_options(store_write=True)
     conn.begin()
     return conn
+
+
+def _read(engine: Engine, statement: Executable, parameters: Parameters) -> Rows:
+    with engine.connect() as conn:
+        rows = Rows(conn.execute(statement, parameters))
+        conn.commit()
+        return rows
 
 
 def _end(conn: Connection, *, commit: bool) -> None:

@@ -37,7 +37,7 @@ from sqlalchemy.engine import URL, RowMapping, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from store.connections import PooledConnection, SqliteThread, StoreConnection
+from store.connections import PooledConnection, Rows, SqliteThread, StoreConnection
 
 log = logging.getLogger(__name__)
 
@@ -302,19 +302,21 @@ class Database:
             yield PooledConnection(pooled)
             await pooled.commit()
 
+    async def _read(self, statement: Executable | str, params: Mapping[str, Any] | None) -> Rows:
+        if self._sqlite is not None:
+            return await self._sqlite.read(_statement(statement), dict(params or {}))
+        async with self.connection() as conn:
+            return await conn.execute(_statement(statement), dict(params or {}))
+
     async def fetchone(
         self, statement: Executable | str, params: Mapping[str, Any] | None = None
     ) -> RowMapping | None:
-        async with self.connection() as conn:
-            result = await conn.execute(_statement(statement), dict(params or {}))
-            return result.mappings().first()
+        return (await self._read(statement, params)).mappings().first()
 
     async def fetchall(
         self, statement: Executable | str, params: Mapping[str, Any] | None = None
     ) -> Sequence[RowMapping]:
-        async with self.connection() as conn:
-            result = await conn.execute(_statement(statement), dict(params or {}))
-            return result.mappings().all()
+        return (await self._read(statement, params)).mappings().all()
 
     def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         """``INSERT`` with ``ON CONFLICT`` clauses, in this engine's dialect."""
