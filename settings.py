@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     #: With DATABASE_AUTH=entra: the client id of a user-assigned managed identity; empty =
     #: the system-assigned one (or AZURE_CLIENT_ID, or a developer's Azure CLI sign-in).
     database_client_id: str = ""
+    #: PostgreSQL: seconds a statement, or the wait for a pooled connection, may take before
+    #: the turn gives up with the friendly "try again" (a server or network that hangs).
+    database_timeout: float = Field(15.0, gt=0, le=300)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     timezone: str = "Europe/Copenhagen"

@@ -49,8 +49,11 @@ ENTRA_SCOPE = "https://ossrdbms-aad.database.windows.net/.default"
 LEGACY_TABLE, LEGACY_VERSION = "schema_migrations", 4
 #: The revision that is exactly the schema of the first release.
 BASELINE = "0001"
-#: Seconds to wait for a first connection at start.
+#: Seconds to wait for a new connection.
 CONNECT_TIMEOUT = 10.0
+#: Seconds a PostgreSQL statement may take (asyncpg cancels it then), and the longest wait for
+#: a connection of the pool: a server that hangs fails a turn instead of holding it.
+QUERY_TIMEOUT = 15.0
 
 Engine = Literal["sqlite", "postgresql"]
 Auth = Literal["password", "entra"]
@@ -157,13 +160,17 @@ class DatabaseSettings(Protocol):
 
     database_auth: Auth
     database_client_id: str
+    database_timeout: float
 
 
 class Database:
     @classmethod
     def from_settings(cls, settings: DatabaseSettings) -> Database:
         return cls(
-            settings.database, auth=settings.database_auth, client_id=settings.database_client_id
+            settings.database,
+            auth=settings.database_auth,
+            client_id=settings.database_client_id,
+            timeout=settings.database_timeout,
         )
 
     def __init__(
@@ -173,8 +180,11 @@ class Database:
         auth: Auth = "password",
         credential: TokenCredential | None = None,
         client_id: str = "",
+        timeout: float = QUERY_TIMEOUT,
     ) -> None:
         self.url = store_url(target)
+        #: PostgreSQL: the longest a statement or the wait for a pooled connection may take.
+        self.timeout = timeout
         self.engine_name: Engine = (
             "postgresql" if self.url.drivername.startswith("postgresql") else "sqlite"
         )
@@ -213,7 +223,10 @@ class Database:
 
     def _create_engine(self) -> AsyncEngine:
         query = dict(self.url.query)
-        connect_args: dict[str, Any] = {"timeout": CONNECT_TIMEOUT}
+        connect_args: dict[str, Any] = {
+            "timeout": min(CONNECT_TIMEOUT, self.timeout),
+            "command_timeout": self.timeout,
+        }
         if "ssl" in query:
             connect_args["ssl"] = query.pop("ssl")
         elif self.auth == "entra":
@@ -233,6 +246,7 @@ class Database:
             connect_args=connect_args,
             pool_size=5,
             max_overflow=10,
+            pool_timeout=self.timeout,
             pool_pre_ping=True,
             pool_recycle=1800,
         )

@@ -185,6 +185,8 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._open: set[asyncio.StreamWriter] = set()
         self._cut = False
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
@@ -204,11 +206,13 @@ class TcpProxy:
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             with contextlib.suppress(OSError, asyncio.CancelledError):
                 while data := await src.read(65536):
+                    await self._flowing.wait()
                     dst.write(data)
                     await dst.drain()
             dst.close()
 
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        with contextlib.suppress(asyncio.CancelledError):  # the proxy stops
+            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
         self._open.difference_update((writer, up_writer))
 
     def cut(self) -> None:
@@ -221,6 +225,15 @@ class TcpProxy:
                 transport: Any = writer.transport
                 transport.abort()
         self._open.clear()
+
+    def hang(self) -> None:
+        """The database hangs: connections stay open (and new ones are accepted), but nothing
+        gets through in either direction, as with a server that stopped answering."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        """What was held back goes through, and everything flows again."""
+        self._flowing.set()
 
     async def restore(self) -> None:
         self._cut = False

@@ -127,3 +127,67 @@ async def test_the_bot_answers_politely_through_a_database_outage_and_recovers(
         await bot.stop()
         await proxy.stop()
         postgres_server.drop(direct)
+
+
+HANG_TIMEOUT = 2.0  # DATABASE_TIMEOUT for the test below (15 s by default)
+
+
+async def test_a_database_that_hangs_fails_the_turn_politely_within_the_timeout(
+    postgres_server, connector, session, caplog
+):
+    """The server stops answering (connections stay open, nothing comes back): a turn gets the
+    friendly "try again" after DATABASE_TIMEOUT instead of waiting for ever, other turns are
+    not held longer than that, and when the server answers again the dialogue goes on."""
+    caplog.set_level(logging.WARNING)
+    direct = postgres_server.new_database()
+    url = make_url(direct)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    bot = BotServer(
+        url.set(host="127.0.0.1", port=proxy.port).render_as_string(False),
+        database_timeout=HANG_TIMEOUT,
+    )
+    await bot.start()
+    try:
+        managers = [
+            TeamsClient(
+                session, bot, connector, User(f"Leder {n}", str(uuid.UUID(int=7_100_000 + n)))
+            )
+            for n in range(3)
+        ]
+        for manager in managers:
+            await manager.say("start")
+            await answer(manager, STEPS[0])
+
+        proxy.hang()
+
+        async def one_turn(manager: TeamsClient) -> tuple[float, int, list[str]]:
+            before = len(manager.seen())
+            started = time.monotonic()
+            status = await manager.post(manager.activity(text="fortsæt", textFormat="plain"))
+            return (
+                time.monotonic() - started,
+                status,
+                [s.text or "card" for s in manager.seen()[before:]],
+            )
+
+        # The replies are sent through the local connector, not the database: they get out.
+        results = await asyncio.gather(*(one_turn(m) for m in managers))
+        for took, status, replies in results:
+            assert status == 201, status
+            assert replies == [ERROR], replies
+            # One statement's timeout, at most a pool wait on top: never unbounded.
+            assert took < 3 * HANG_TIMEOUT + 2, took
+
+        proxy.resume()
+        for manager in managers:
+            sent = await manager.say("fortsæt")
+            assert sent and ERROR not in " ".join(texts_of(sent)), texts_of(sent)
+            for later in STEPS[1:]:
+                await answer(manager, later)
+        stack_traces = [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
+        assert not stack_traces, [r.getMessage() for r in stack_traces]
+    finally:
+        await bot.stop()
+        await proxy.stop()
+        postgres_server.drop(direct)
