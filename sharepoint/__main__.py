@@ -67,6 +67,7 @@ async def _provision(settings: Settings, deadline: float) -> int:
                 settings.sharepoint_library,
                 settings.sharepoint_folder,
                 report,
+                actions_list=settings.sharepoint_actions_list_name,
             )
     except GraphUnavailable as error:
         _changes(report)
@@ -125,7 +126,8 @@ async def _report(settings: Settings, outbox: Outbox, listing: bool, where: str)
         print(f"SharePoint is off: agreements are kept only in {where}.")
     else:
         print(
-            f"Agreements go to the list '{settings.sharepoint_list_name}' on"
+            f"Agreements go to the list '{settings.sharepoint_list_name}' (their actions to"
+            f" '{settings.sharepoint_actions_list_name}') on"
             f" {settings.sharepoint_site_url}; local copy in {where}."
         )
     print(
