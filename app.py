@@ -116,7 +116,7 @@ RETENTION_EVERY = timedelta(days=1)
 RETENTION_FIRST_AFTER = timedelta(minutes=1)
 
 
-async def retention_loop(data: PersonalData, retention_days: int) -> None:
+async def retention_loop(data: PersonalData, retention_days: int, sharepoint: bool) -> None:
     """The daily retention job: self-check answers older than RETENTION_DAYS go. It first
     runs a minute after start, when the store is open and start-up is over."""
     await asyncio.sleep(RETENTION_FIRST_AFTER.total_seconds())
@@ -125,7 +125,7 @@ async def retention_loop(data: PersonalData, retention_days: int) -> None:
             now = datetime.now(UTC)
             removed = await data.purge_self_checks(now, retention_days)
             pulses = await data.purge_pulses(now, retention_days)
-            items = await data.purge_action_items(now, retention_days)
+            items = await data.purge_action_items(now, retention_days, sharepoint=sharepoint)
             log.info(
                 "retention: %s self-checks, %s pulse answers and %s closed action items deleted",
                 removed,
@@ -238,7 +238,9 @@ def create_app(settings: Settings) -> web.Application:
         await adapter.bot_framework_authentication.close()
 
     async def retention(app: web.Application):  # an aiohttp cleanup context
-        task = asyncio.create_task(retention_loop(PersonalData(db), settings.retention_days))
+        task = asyncio.create_task(
+            retention_loop(PersonalData(db), settings.retention_days, settings.sharepoint_enabled)
+        )
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

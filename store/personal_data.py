@@ -15,7 +15,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Delete, Select, Update, delete, not_, or_, select, update
+from sqlalchemy import Delete, Select, Update, delete, not_, or_, select, true, update
 
 from store.database import Database
 from store.schema import (
@@ -177,10 +177,13 @@ class PersonalData:
             )
             return result.rowcount
 
-    async def purge_action_items(self, now: datetime, retention_days: int) -> int:
+    async def purge_action_items(
+        self, now: datetime, retention_days: int, *, sharepoint: bool = False
+    ) -> int:
         """Delete action items that were closed (done or not needed) longer ago than the
-        retention period and that SharePoint has (or SharePoint is off): who closed them
-        and when is no longer needed here. Open items stay while their agreement stays."""
+        retention period: who closed them and when is no longer needed here. With
+        ``sharepoint`` on, only those SharePoint has in their last state. Open items stay
+        while their agreement stays."""
         cutoff = (now - timedelta(days=retention_days)).isoformat()
         i, o = action_items.c, sharepoint_outbox.c
         unsent = select(o.dialogue_id).where(
@@ -191,7 +194,9 @@ class PersonalData:
         async with self.db.transaction() as conn:
             result = await conn.execute(
                 delete(action_items).where(
-                    i.status != "open", i.status_at < cutoff, not_(unsent.exists())
+                    i.status != "open",
+                    i.status_at < cutoff,
+                    not_(unsent.exists()) if sharepoint else true(),
                 )
             )
             return result.rowcount
