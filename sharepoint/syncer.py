@@ -3,9 +3,10 @@ version, and one item per action of the version in the second list, exactly once
 
 - The action items travel with their version's outbox row (its ``actions`` part): each is
   created once, keyed by the unique ``ActionKey`` column ("<dialogue>:<version>:<action>"),
-  and updated with its eTag when its status changes. The part is done when every item of
-  the version was sent; otherwise the row keeps the reason and is tried again, and the items
-  that were sent are updates then.
+  and updated with its eTag when its status changes; only items changed since SharePoint got
+  them are sent (each item counts its revisions). The part is done when every item of the
+  version is in SharePoint in its newest revision; otherwise the row keeps the reason and is
+  tried again.
 
 - Creates are idempotent through the list's unique ``AgreementKey`` column: when an earlier
   create reached SharePoint but its answer was lost (a timeout, a reset, a killed process),
@@ -327,7 +328,8 @@ class Syncer:
         subs: list[Sub] = []
         for entry in entries:
             for synced in await self.outbox.actions_of(entry.dialogue_id, entry.version):
-                subs.append(self._action(len(subs), entry, synced, target))
+                if synced.behind:  # only what changed since SharePoint got it
+                    subs.append(self._action(len(subs), entry, synced, target))
         #: Per entry that is not done this time: why, and when to try again.
         missed: dict[str, tuple[str, float]] = {}
         for start in range(0, len(subs), BATCH_LIMIT):
@@ -362,7 +364,9 @@ class Syncer:
                 etag = body.get("eTag") or (body.get("fields") or {}).get("@odata.etag")
             else:
                 item_id, etag = str(synced.sp_item_id), body.get("@odata.etag")
-            await self.outbox.remember_action(entry.dialogue_id, entry.version, key, item_id, etag)
+            await self.outbox.remember_action(
+                entry.dialogue_id, entry.version, key, item_id, etag, sent=synced.revision
+            )
             return False
         if (sub.kind == "create" and _duplicate(response)) or (
             sub.kind == "update" and response.status == 412

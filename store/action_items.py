@@ -94,11 +94,18 @@ async def add(conn: AsyncConnection, items: Iterable[ActionItem]) -> int:
 
 @dataclass(frozen=True)
 class SyncedItem:
-    """An item with its place in SharePoint's second list (None: not created yet)."""
+    """An item with its place in SharePoint's second list (None: not created yet), its local
+    revision and the one SharePoint has."""
 
     item: ActionItem
     sp_item_id: str | None
     sp_etag: str | None
+    revision: int = 1
+    sp_revision: int = 0
+
+    @property
+    def behind(self) -> bool:
+        return self.sp_item_id is None or self.sp_revision < self.revision
 
 
 class ActionItemStore:
@@ -160,7 +167,7 @@ class ActionItemStore:
                     i.item_key == item.key,
                     i.status == OPEN,
                 )
-                .values(status=status, status_by=by, status_at=now)
+                .values(status=status, status_by=by, status_at=now, revision=i.revision + 1)
             )
             if result.rowcount != 1:
                 return None
@@ -172,4 +179,7 @@ class ActionItemStore:
         rows = await self.db.fetchall(
             _SELECT.where(i.dialogue_id == dialogue_id, i.version == version).order_by(i.item_key)
         )
-        return [SyncedItem(_item(r), r["sp_item_id"], r["sp_etag"]) for r in rows]
+        return [
+            SyncedItem(_item(r), r["sp_item_id"], r["sp_etag"], r["revision"], r["sp_revision"])
+            for r in rows
+        ]

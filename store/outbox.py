@@ -336,14 +336,24 @@ class Outbox:
         return await item_store.ActionItemStore(self.db).for_version(dialogue_id, version)
 
     async def remember_action(
-        self, dialogue_id: str, version: int, key: str, item_id: str | None, etag: str | None
+        self,
+        dialogue_id: str,
+        version: int,
+        key: str,
+        item_id: str | None,
+        etag: str | None,
+        sent: int | None = None,
     ) -> None:
-        """Where one action item is in SharePoint's second list (None: create it again)."""
+        """Where one action item is in SharePoint's second list (None: create it again), and
+        the item's revision SharePoint now has (``sent``; None: not sent, only found)."""
         i = action_items.c
+        values: dict[Any, Any] = {i.sp_item_id: item_id, i.sp_etag: etag}
+        if sent is not None:
+            values[i.sp_revision] = case((i.sp_revision > sent, i.sp_revision), else_=sent)
         await self._write(
             update(action_items)
             .where(i.dialogue_id == dialogue_id, i.version == version, i.item_key == key)
-            .values(sp_item_id=item_id, sp_etag=etag)
+            .values(values)
         )
 
     async def remember_item(

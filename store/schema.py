@@ -183,7 +183,8 @@ Index(
 #: The follow-up actions of confirmed agreement versions: one row per dialogue, version and
 #: action key (revision 0004). ``owner_role`` says who does it; the status (open, done,
 #: not_needed) says who changed it and when. ``sp_item_id``/``sp_etag`` are the item in
-#: SharePoint's second list, sent through the outbox row of its agreement version.
+#: SharePoint's second list, sent through the outbox row of its agreement version;
+#: ``revision`` counts the item's local changes, ``sp_revision`` the one SharePoint has.
 action_items = Table(
     "action_items",
     metadata,
@@ -201,6 +202,8 @@ action_items = Table(
     Column("created_at", Text, nullable=False),
     Column("sp_item_id", Text),
     Column("sp_etag", Text),
+    Column("revision", Integer, nullable=False, server_default="1"),
+    Column("sp_revision", Integer, nullable=False, server_default="0"),
     PrimaryKeyConstraint("dialogue_id", "version", "item_key"),
     ForeignKeyConstraint(
         ["dialogue_id", "version"],

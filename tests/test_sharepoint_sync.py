@@ -522,3 +522,34 @@ async def test_the_shared_window_only_moves_later_and_status_shows_it(
     assert await asyncio.to_thread(cli.main, ["status"]) == 0
     out = capsys.readouterr().out
     assert "Graph asked the bot to wait until" in out and "(HTTP 429 TooManyRequests)" in out
+
+
+async def test_an_action_marked_done_updates_only_its_item_in_the_second_list(server, store):
+    from core.action_items import DONE
+    from store.action_items import ActionItemStore
+
+    settings = await provisioned(server)
+    [d] = await seed(store, 1)
+    await respond(DialogueStore(store), d, confirm=True)
+    async with graph(settings) as client:
+        sync = syncer(store, client, settings)
+        await drain(sync)
+        before = server.items(ACTIONS_LIST)
+        creates, updates, uploads = (
+            server.stats.creates,
+            server.stats.updates,
+            server.stats.uploads,
+        )
+        items = ActionItemStore(store)
+        first = (await items.for_version(d.id, 1))[0].item
+        assert await items.close(first, DONE, d.manager_id) is not None
+        await drain(sync)
+    after = {i["fields"]["ActionKey"]: i for i in server.items(ACTIONS_LIST)}
+    assert len(after) == len(before)  # the same items, none made twice
+    changed = after[f"{d.id}:1:{first.key}"]
+    assert changed["fields"]["ActionStatus"] == "Udført"
+    assert changed["fields"]["StatusChangedAt"].endswith("Z")
+    # One update of that item; the agreement's item and document are not sent again.
+    assert server.stats.updates == updates + 1
+    assert (server.stats.creates, server.stats.uploads) == (creates, uploads)
+    assert actions_in_sharepoint(server) == await expected_actions(store)

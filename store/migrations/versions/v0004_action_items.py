@@ -51,6 +51,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.Text(), nullable=False),
         sa.Column("sp_item_id", sa.Text()),
         sa.Column("sp_etag", sa.Text()),
+        sa.Column("revision", sa.Integer(), nullable=False, server_default="1"),
+        sa.Column("sp_revision", sa.Integer(), nullable=False, server_default="0"),
         sa.PrimaryKeyConstraint("dialogue_id", "version", "item_key"),
         sa.ForeignKeyConstraint(
             ["dialogue_id", "version"],
