@@ -258,7 +258,7 @@ class Screens:
                 "value": action_items.default_due(action, today).isoformat(),
                 "min": today.isoformat(),
                 "max": latest,
-                "error": t("review.due_error"),
+                "error": t("review.due_input_error"),
             }
             for action in action_items.item_actions(hits, answers)
         ]

@@ -144,6 +144,7 @@ async def _report(settings: Settings, outbox: Outbox, listing: bool, where: str)
                 for name, behind in (
                     ("item", row["item_revision"] < row["revision"]),
                     ("document", row["doc_revision"] < row["revision"]),
+                    ("actions", row["actions_revision"] < row["revision"]),
                 )
                 if behind
             ]

@@ -197,7 +197,7 @@ async def test_each_owner_sees_and_marks_only_their_own_items(manager, employee,
     # A replay of the old card, or the other button: nothing changes.
     for again in (done, button_of(done, "not_needed")):
         said = joined(await employee.submit(card, again))
-        assert "allerede markeret som udført. Jeg har ikke ændret noget." in said
+        assert "allerede markeret som udført. Intet er ændret." in said
     assert stored(db_path)["room_for_positions"][2:] == ("done", EMPLOYEE_ID)
 
     # The manager marks one as not needed.
@@ -396,7 +396,7 @@ async def test_in_english_the_items_are_shown_and_marked(en_manager, en_employee
     said = joined(await en_employee.submit(card, done))
     assert 'I\'ve marked "Room to change working positions" as done.' in said
     said = joined(await en_employee.submit(card, done))
-    assert "already marked as done. I haven't changed anything." in said
+    assert "already marked as done. Nothing has changed." in said
     said = joined(await en_manager.submit(card, button_of(done, "not_needed")))
     assert "Only the person responsible for that action can mark it." in said
     await en_manager.say("status")
