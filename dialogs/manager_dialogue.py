@@ -227,7 +227,13 @@ class ManagerDialogue(StepFlow[Dialogue]):
         hits = evaluate(dialogue.answers, flag_keys(check))
         due = chosen_due(item_actions(hits, dialogue.answers), data.inputs, self.today())
         if due is None:  # a deadline in the past, too far ahead, or not a date
-            return TurnResult.say(t("review.due_error"))
+            # The review again, its deadlines counted from today (the card may be days old).
+            return TurnResult(
+                replies=[
+                    Reply(text=t("review.due_error")),
+                    Reply(card=await self.card(dialogue, t)),
+                ]
+            )
         expected = dialogue.version
         dialogue.version = expected + 1
         dialogue.agreement_version += 1

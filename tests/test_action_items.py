@@ -153,11 +153,21 @@ async def test_a_deadline_in_the_past_is_refused_and_nothing_is_concluded(manage
     )
     assert "Vælg en frist fra i dag og højst et år frem." in joined(sent)
     assert rows(db_path, "SELECT count(*) FROM agreements") == [(0,)]
+    again = sent[-1].card  # the review again, with today's defaults
+    assert inputs(again)["due_plan_breaks"]["value"] == (TODAY + timedelta(days=14)).isoformat()
     sent = await manager.submit(
         manager.last_card(), {**action_data(review, "conclude"), "due_plan_breaks": "i morgen"}
     )
     assert "Vælg en frist" in joined(sent)
     assert rows(db_path, "SELECT state FROM dialogues") == [("in_progress",)]
+
+
+async def test_edit_without_a_step_chosen_asks_for_one(manager, db_path):
+    review = await to_review(manager, ANSWERS)
+    assert not inputs(review)["edit_step"].get("isRequired")  # Conclude sends the deadlines
+    sent = await manager.submit(manager.last_card(), action_data(review, "edit"))
+    assert "Vælg det trin, du vil rette." in joined(sent)
+    assert rows(db_path, "SELECT step, editing FROM dialogues") == [("review", 0)]
 
 
 async def test_each_owner_sees_and_marks_only_their_own_items(manager, employee, outsider, db_path):
@@ -472,3 +482,38 @@ async def test_in_english_the_digest_and_pulse_name_the_items(bot, en_manager, e
         ][-1]
     )
     assert f"Waiting for you from your agreement: Room to change working positions ({due})" in pulse
+
+
+async def test_an_item_of_an_earlier_version_is_stale_once_a_later_one_is_confirmed(
+    manager, employee, db_path
+):
+    """A later confirmed version brings its own set of items (the follow-up builds such
+    versions); a button of the earlier set then changes nothing."""
+    from store.database import Database
+    from store.dialogues import DialogueStore
+    from tests.sharepoint_agreements import respond, revise
+
+    await confirmed(manager, employee)
+    await employee.say("status")
+    old_card = item_cards(employee, "Dine opgaver fra aftalerne")[-1]
+    db = Database(db_path)
+    await db.open()
+    try:
+        store = DialogueStore(db)
+        (dialogue,) = await store.for_employee(EMPLOYEE_ID)
+        await respond(store, await revise(store, dialogue), confirm=True)
+    finally:
+        await db.close()
+    assert rows(db_path, "SELECT DISTINCT version FROM action_items ORDER BY version") == [
+        (1,),
+        (2,),
+    ]
+    said = joined(
+        await employee.submit(old_card, button(old_card.card, "room_for_positions", "done"))
+    )
+    assert "hører til en ældre version af aftalen. Intet er ændret." in said
+    assert rows(db_path, "SELECT DISTINCT status FROM action_items") == [("open",)]
+    # status shows the newest set only: one item, of version 2.
+    await employee.say("status")
+    new_card = item_cards(employee, "Dine opgaver fra aftalerne")[-1]
+    assert button(new_card.card, "room_for_positions", "done")["version"] == 2
