@@ -28,6 +28,7 @@ from bot.reminder_transport import ReminderTransport
 from bot.routes import Routes
 from bot.state_storage import DatabaseStorage
 from bot.teams_bot import HomeWorkBot
+from cards.item_screens import ItemScreens
 from cards.reminder_screens import ReminderScreens
 from cards.renderer import CardRenderer
 from cards.screens import Screens
@@ -35,6 +36,7 @@ from core import policy as policies
 from core.reminders import week_of
 from core.schedule import WeeklySlot
 from core.version import VERSION
+from dialogs.action_items import ActionItemAnswers
 from dialogs.agreement_answers import AgreementAnswers
 from dialogs.data_requests import DataRequests
 from dialogs.manager_dialogue import ManagerDialogue
@@ -48,6 +50,7 @@ from reminders.delivery import Delivery
 from reminders.planner import Planner
 from reminders.scheduler import ReminderScheduler, closed_days
 from settings import Settings
+from store.action_items import ActionItemStore
 from store.conversations import ConversationStore
 from store.database import Database, StoreError
 from store.dialogues import DialogueStore
@@ -113,7 +116,7 @@ RETENTION_EVERY = timedelta(days=1)
 RETENTION_FIRST_AFTER = timedelta(minutes=1)
 
 
-async def retention_loop(data: PersonalData, retention_days: int) -> None:
+async def retention_loop(data: PersonalData, retention_days: int, sharepoint: bool) -> None:
     """The daily retention job: self-check answers older than RETENTION_DAYS go. It first
     runs a minute after start, when the store is open and start-up is over."""
     await asyncio.sleep(RETENTION_FIRST_AFTER.total_seconds())
@@ -122,7 +125,13 @@ async def retention_loop(data: PersonalData, retention_days: int) -> None:
             now = datetime.now(UTC)
             removed = await data.purge_self_checks(now, retention_days)
             pulses = await data.purge_pulses(now, retention_days)
-            log.info("retention: %s self-checks and %s pulse answers deleted", removed, pulses)
+            items = await data.purge_action_items(now, retention_days, sharepoint=sharepoint)
+            log.info(
+                "retention: %s self-checks, %s pulse answers and %s closed action items deleted",
+                removed,
+                pulses,
+                items,
+            )
         except Exception as error:  # noqa: BLE001 - try again tomorrow
             log.error("retention job failed: %s", type(error).__name__)
         await asyncio.sleep(RETENTION_EVERY.total_seconds())
@@ -145,7 +154,13 @@ def reminder_scheduler(
 ) -> ReminderScheduler:
     """The weekly reminders: who gets what (planner), the cards, and their delivery."""
     store = ReminderStore(db)
-    planner = Planner(dialogues, self_checks, store, lambda: closed_days(clock.today().year))
+    planner = Planner(
+        dialogues,
+        self_checks,
+        store,
+        lambda: closed_days(clock.today().year),
+        ActionItemStore(db),
+    )
     transport = ReminderTransport(adapter, people, settings.microsoft_app_id, settings.force_locale)
     compose = ReminderMessages(planner, ReminderScreens(renderer), clock.today)
     slot = WeeklySlot(WEEKDAYS.index(settings.reminder_weekday), settings.reminder_time, clock.zone)
@@ -181,12 +196,14 @@ def create_app(settings: Settings) -> web.Application:
         renderer,
         people_picker=settings.use_people_picker,
         sharepoint=settings.sharepoint_enabled,
+        today=today,
     )
     dialogues, self_checks, people = DialogueStore(db), SelfCheckStore(db), ConversationStore(db)
     manager = ManagerDialogue(dialogues, self_checks, people, screens, today)
     agreements = AgreementAnswers(dialogues, self_checks, manager, screens)
     self_check = SelfCheckFlow(self_checks, dialogues, agreements, screens, today)
     outbox = Outbox(db) if settings.sharepoint_enabled else None
+    items = ActionItemAnswers(ActionItemStore(db), ItemScreens(renderer), today)
     clock = Clock(zone)
     reminder_answers = ReminderAnswers(
         ReminderStore(db), ReminderScreens(renderer), lambda: week_of(clock.today())
@@ -197,10 +214,11 @@ def create_app(settings: Settings) -> web.Application:
             manager,
             self_check,
             agreements,
-            Status(dialogues, self_checks, agreements, screens, outbox),
+            Status(dialogues, self_checks, agreements, screens, items, outbox),
             DataRequests(PersonalData(db), dialogues, screens, settings.hr_units),
             reminder_answers,
             screens,
+            items,
         ),
         people,
         ConversationState(DatabaseStorage(KeyValueStore(db))),
@@ -220,7 +238,9 @@ def create_app(settings: Settings) -> web.Application:
         await adapter.bot_framework_authentication.close()
 
     async def retention(app: web.Application):  # an aiohttp cleanup context
-        task = asyncio.create_task(retention_loop(PersonalData(db), settings.retention_days))
+        task = asyncio.create_task(
+            retention_loop(PersonalData(db), settings.retention_days, settings.sharepoint_enabled)
+        )
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

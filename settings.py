@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     #: The site that holds the agreements list, e.g. https://contoso.sharepoint.com/sites/HR.
     sharepoint_site_url: str = ""
     sharepoint_list_name: str = "Hjemmearbejdsaftaler"
+    #: The second list: the follow-up actions of each agreement version.
+    sharepoint_actions_list_name: str = "Hjemmearbejdsopgaver"
     #: The document library for the summary documents; empty: the site's default library.
     sharepoint_library: str = ""
     sharepoint_folder: str = "Hjemmearbejdsaftaler"

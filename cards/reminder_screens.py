@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from cards import view
+from cards.item_screens import ItemScreens
 from cards.renderer import CardRenderer
 from cards.screens import employee_display
 from cards.view import input_label
+from core.action_items import ActionItem
 from core.reminders import DIGEST, NUDGE, PULSE, PULSE_CHOICES, PULSE_TOPICS, Digest
 from core.texts import Texts
 
@@ -28,11 +30,13 @@ class ReminderScreens:
             key: t(f"reminders.buttons.{key}") for key in ("answer", "snooze", "stop", "status")
         }
 
-    def pulse(self, t: Texts, week: str) -> dict[str, Any]:
+    def pulse(self, t: Texts, week: str, items: list[ActionItem] | None = None) -> dict[str, Any]:
+        """The weekly pulse; it also names the employee's own open action items."""
         return self.renderer.render(
             "pulse",
             title=t("pulse.title"),
             intro=t("pulse.intro"),
+            items_line=ItemScreens.pulse_line(items or [], t),
             topics=[
                 {"id": topic, "label": input_label(t(f"pulse.topics.{topic}"), True, t)}
                 for topic in PULSE_TOPICS
@@ -97,6 +101,7 @@ class ReminderScreens:
                     for d, topics in digest.pulse_problems
                 ],
             ),
+            ("overdue_items", [ItemScreens.overdue_line(i, t) for i in digest.overdue_items]),
         ):
             if len(lines) > DIGEST_LINES:  # the card stays small for a manager of many
                 lines = [*lines[:DIGEST_LINES], t("status.more", count=len(lines) - DIGEST_LINES)]

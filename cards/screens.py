@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from cards import view
 from cards.renderer import CardRenderer
+from core import action_items
 from core import policy as policies
 from core.agreement import recorded_hits
 from core.answers import AgreementRecord, DialogueAnswers, FormAnswers
@@ -55,6 +57,7 @@ MY_DATA_KINDS = (
     "dialogues_as_manager",
     "dialogues_about_me",
     "agreements",
+    "action_items",
     "self_checks",
     "conversations",
     "pulse_answers",
@@ -89,10 +92,17 @@ def employee_display(dialogue: Dialogue, t: Texts) -> str:
 
 class Screens:
     def __init__(
-        self, renderer: CardRenderer, *, people_picker: bool, sharepoint: bool = False
+        self,
+        renderer: CardRenderer,
+        *,
+        people_picker: bool,
+        sharepoint: bool = False,
+        today: Callable[[], date] = date.today,
     ) -> None:
         self.renderer = renderer
         self.people_picker = people_picker
+        #: The day the review card counts the default deadlines of the actions from.
+        self.today = today
         #: Where the agreement card says agreements are kept: also in SharePoint, or only here.
         self.storage_note = (
             "notices.storage_place_sharepoint" if sharepoint else "notices.storage_place"
@@ -220,8 +230,8 @@ class Screens:
             }
             | {
                 "show_info": t("review.show_info", count=sum(h.kind == "info" for h in hits)),
-                "edit_label": view.input_label(t("review.edit_label"), True, t),
-                "edit_error": t("review.edit_error"),
+                "edit_label": view.input_label(t("review.edit_label"), False, t),
+                "edit_placeholder": t("review.edit_error"),
                 # Occasional home working: why the screen-work rules are not listed.
                 "occasional_note": t("review.occasional_note")
                 if answers.occasional and answers.decision != "not_approved"
@@ -229,9 +239,34 @@ class Screens:
             },
         }
 
+    def due_inputs(self, hits: list[RuleHit], answers: DialogueAnswers, t: Texts) -> list[Any]:
+        """A deadline input per action that becomes an item, prefilled with its default."""
+        today = self.today()
+        latest = (today + timedelta(days=action_items.MAX_DUE_DAYS)).isoformat()
+        return [
+            {
+                "id": action_items.due_input(action.key),
+                "label": view.input_label(
+                    t(
+                        "review.due_label",
+                        action=t(f"items.kinds.{action.key}"),
+                        owner=t(f"owners.{action.owner}"),
+                    ),
+                    True,
+                    t,
+                ),
+                "value": action_items.default_due(action, today).isoformat(),
+                "min": today.isoformat(),
+                "max": latest,
+                "error": t("review.due_input_error"),
+            }
+            for action in action_items.item_actions(hits, answers)
+        ]
+
     def review(
         self, dialogue: Dialogue, t: Texts, self_check: SelfCheck | None = None
     ) -> dict[str, Any]:
+        hits = evaluate(dialogue.answers, flag_keys(self_check))
         return self.renderer.render(
             "review",
             title=t("steps.review.title"),
@@ -249,9 +284,10 @@ class Screens:
                 "later": view.envelope("later", dialogue),
                 "cancel": view.envelope("cancel", dialogue),
             },
-            **self._rules_context(
-                evaluate(dialogue.answers, flag_keys(self_check)), t, dialogue.answers
-            ),
+            due_title=t("review.due_title"),
+            due_intro=t("review.due_intro"),
+            due_inputs=self.due_inputs(hits, dialogue.answers, t),
+            **self._rules_context(hits, t, dialogue.answers),
         )
 
     def answered(
@@ -478,6 +514,11 @@ class Screens:
             sections.append(
                 {"title": t("status.self_check_title"), "facts": [{"title": "", "value": value}]}
             )
+        if status.open_items:
+            line = t("items.status_line", count=status.open_items, overdue=status.overdue_items)
+            sections.append(
+                {"title": t("items.status_title"), "facts": [{"title": "", "value": line}]}
+            )
         if any(d.agreement_version > 0 for d in status.as_manager + status.about_me):
             where = "storage.local" if status.saved is None else "storage.sharepoint"
             note = {"title": "", "value": t(where)}
@@ -496,6 +537,9 @@ class StatusData:
     self_check_open: bool
     #: The day the newest finished self-check was finished, if any.
     self_check_done: str | None
+    #: The user's open action items, and how many of them are past their deadline.
+    open_items: int = 0
+    overdue_items: int = 0
 
 
 def _manager_groups(

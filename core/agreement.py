@@ -6,7 +6,8 @@ to SharePoint: only what the agreement needs, nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import date
 
 from core.answers import (
     AgreementRecord,
@@ -39,8 +40,11 @@ def build_record(
     state: str,
     concluded_at: str,
     self_check_flags: Iterable[str] = (),
+    due: Mapping[str, date] | None = None,
 ) -> AgreementRecord:
-    """The agreement; the self-check's flags count for the rules, its answers are not kept."""
+    """The agreement; the self-check's flags count for the rules, its answers are not kept.
+    ``due`` holds the deadlines the manager concluded for the actions that become items."""
+    due = due or {}
     a = dialogue.answers
     hits: list[RuleHit] = evaluate(a, self_check_flags)
     return AgreementRecord(
@@ -64,7 +68,9 @@ def build_record(
         equipment=equipment(a),
         answers=a.model_copy(deep=True),
         rules=triggered_rules(hits),
-        actions=[RecordedAction(rule=h.rule, kind=h.kind, key=h.key) for h in hits],
+        actions=[
+            RecordedAction(rule=h.rule, kind=h.kind, key=h.key, due=due.get(h.key)) for h in hits
+        ],
         decision=a.decision,
         conditions=a.outcome.conditions if a.outcome else None,
         reason=a.outcome.reason if a.outcome else None,

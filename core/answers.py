@@ -283,6 +283,9 @@ class RecordedAction(BaseModel):
     rule: str
     kind: Literal["action", "info"]
     key: str
+    #: An action's deadline as the manager concluded it (None: an info point, or a record
+    #: from before deadlines were kept).
+    due: date | None = None
 
 
 class AgreementRecord(BaseModel):

@@ -33,6 +33,8 @@ from core.answers import DialogueAnswers, FormAnswers, SelfCheckAnswers
 
 POLICY_FILE = Path(__file__).resolve().parent.parent / "content" / "policy.toml"
 LOCALES = ("da-DK", "en-US")
+#: The longest default deadline of an item, in days.
+MAX_DUE_DAYS = 366
 Owner = Literal["manager", "employee", "work_environment_group"]
 
 
@@ -126,6 +128,12 @@ class Action(_Strict):
     source: str
     when: Trigger = Trigger()
     meaning: Localized
+    #: An action becomes an item on its owner's list: its short title there, and its default
+    #: deadline in days after the agreement is concluded (info points have neither).
+    title: Localized | None = None
+    due_days: int | None = None
+    #: No item when this holds (the action is done already, e.g. MED has discussed it).
+    item_unless: Trigger | None = None
 
 
 class Flag(_Strict):
@@ -240,6 +248,24 @@ def _check_trigger(policy: Policy, trigger: Trigger, fields: dict[str, _Field], 
         _check_trigger(policy, alternative, fields, f"{where}.when.any_of[{n}]")
 
 
+def _check_item(policy: Policy, action: Action, fields: dict[str, _Field], where: str) -> None:
+    """An action needs what its item shows (a title, a default deadline); an info point has
+    no item."""
+    if action.kind == "info":
+        for name in ("title", "due_days", "item_unless"):
+            if getattr(action, name) is not None:
+                raise PolicyError(f'{where}.{name}: only an action (kind = "action") has one')
+        return
+    if action.title is None:
+        raise PolicyError(f"{where}.title: an action needs a title for its item")
+    if action.due_days is None:
+        raise PolicyError(f"{where}.due_days: an action needs a default deadline in days")
+    if not 1 <= action.due_days <= MAX_DUE_DAYS:
+        raise PolicyError(f"{where}.due_days: give a number of days from 1 to {MAX_DUE_DAYS}")
+    if action.item_unless is not None:
+        _check_trigger(policy, action.item_unless, fields, f"{where}.item_unless")
+
+
 def check(policy: Policy) -> None:
     dialogue, self_check = _fields(DialogueAnswers), _fields(SelfCheckAnswers)
     keys: set[str] = set()
@@ -253,6 +279,7 @@ def check(policy: Policy) -> None:
         if action.source not in policy.sources:
             raise PolicyError(f"{where}.source: no source {action.source!r} in [sources]")
         _check_trigger(policy, action.when, dialogue, where)
+        _check_item(policy, action, dialogue, where)
     for n, flag in enumerate(policy.flags):
         where = f"flags[{n}] ({flag.key})"
         if flag.rule not in policy.rules:
@@ -323,6 +350,7 @@ def texts(policy: Policy, locale: str) -> dict[str, str]:
     """The policy's words as texts: ``rules.<id>``, ``actions.<key>``, ``sources.<id>``."""
     found = {f"rules.{rid}": rule.title(locale) for rid, rule in policy.rules.items()}
     found |= {f"actions.{a.key}": a.meaning(locale) for a in policy.actions}
+    found |= {f"items.kinds.{a.key}": a.title(locale) for a in policy.actions if a.title}
     for sid, source in policy.sources.items():
         found[f"sources.{sid}.title"] = source.title(locale)
         found[f"sources.{sid}.url"] = source.url

@@ -75,6 +75,8 @@ class Digest:
     unreachable: list[Any] = field(default_factory=list)
     #: (dialogue, the pulse topics that were a problem two weeks running)
     pulse_problems: list[tuple[Any, list[str]]] = field(default_factory=list)
+    #: Open action items past their deadline (core/action_items.py), whoever owns them.
+    overdue_items: list[Any] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -86,6 +88,7 @@ class Digest:
                 self.disputed,
                 self.unreachable,
                 self.pulse_problems,
+                self.overdue_items,
             )
         )
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictInt, StringConstraints
 
+from core.action_items import CLOSING
 from core.dialogue import SEQUENCE as DIALOGUE_STEPS
 from core.reminders import KINDS
 from core.self_check import SEQUENCE as SELF_CHECK_STEPS
@@ -44,6 +45,8 @@ DialogueStepId = Annotated[str, AfterValidator(_one_of(DIALOGUE_STEPS.ids))]
 SelfCheckStepId = Annotated[str, AfterValidator(_one_of(SELF_CHECK_STEPS.ids))]
 Week = Annotated[str, AfterValidator(_week)]
 ReminderKind = Annotated[str, AfterValidator(_one_of(KINDS))]
+ItemKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,64}$")]
+ClosingStatus = Annotated[str, AfterValidator(_one_of(CLOSING))]
 
 
 class CardData(BaseModel):
@@ -122,3 +125,12 @@ class PulseCard(CardData):
 
 class StopCard(CardData):
     kind: ReminderKind
+
+
+class ItemCard(CardData):
+    """Mark one action item of one agreement version done or not needed."""
+
+    dialogue_id: Id
+    version: StrictInt
+    item: ItemKey
+    status: ClosingStatus

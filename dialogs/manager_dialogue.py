@@ -15,10 +15,12 @@ from datetime import date
 from typing import Any
 
 from cards.screens import Screens, employee_display, flag_keys
+from core.action_items import chosen_due, item_actions
 from core.agreement import build_record
 from core.answers import AgreementRecord, StepAnswers
 from core.dialogue import AWAITING_EMPLOYEE, CANCELLED, DISPUTED, IN_PROGRESS, SEQUENCE, Dialogue
 from core.fields import REVIEW, Step
+from core.rules import evaluate
 from core.texts import Texts, texts_for
 from core.validation import FieldError, is_entra_id, validate_step
 from dialogs.card_data import DialogueCard, EditCard, Pointed
@@ -188,6 +190,8 @@ class ManagerDialogue(StepFlow[Dialogue]):
     async def _edit(self, dialogue: Dialogue, actor: Actor, data: EditCard) -> TurnResult:
         t = actor.texts
         target = data.edit_step
+        if dialogue.step == REVIEW and target in (None, ""):
+            return TurnResult.say(t("review.edit_error"))  # the button without a step chosen
         if dialogue.step != REVIEW or not isinstance(target, str) or not dialogue.can_edit(target):
             return TurnResult.say(t("notices.unknown_action"))
         expected = dialogue.version
@@ -219,16 +223,27 @@ class ManagerDialogue(StepFlow[Dialogue]):
                 replace=self.screens.answered(t("steps.review.title"), t("errors.intro")),
                 replies=[Reply(card=card)],
             )
+        check = await self.self_checks.latest_done(dialogue.employee_id)
+        hits = evaluate(dialogue.answers, flag_keys(check))
+        due = chosen_due(item_actions(hits, dialogue.answers), data.inputs, self.today())
+        if due is None:  # a deadline in the past, too far ahead, or not a date
+            # The review again, its deadlines counted from today (the card may be days old).
+            return TurnResult(
+                replies=[
+                    Reply(text=t("review.due_error")),
+                    Reply(card=await self.card(dialogue, t)),
+                ]
+            )
         expected = dialogue.version
         dialogue.version = expected + 1
         dialogue.agreement_version += 1
-        check = await self.self_checks.latest_done(dialogue.employee_id)
         record = build_record(
             dialogue,
             version=dialogue.agreement_version,
             state=AWAITING_EMPLOYEE,
             concluded_at=utc_now(),
             self_check_flags=flag_keys(check),
+            due=due,
         )
         if not await self.store.conclude(dialogue, expected, record):
             return self.stale(t)

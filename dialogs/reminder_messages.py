@@ -34,7 +34,8 @@ class ReminderMessages:
         if row.kind == PULSE:
             if not await self.planner.has_active_agreement(row.recipient_id):
                 return None
-            return self.screens.pulse(t, row.week)
+            own = await self.planner.employee_items(row.recipient_id)
+            return self.screens.pulse(t, row.week, own)
         if row.kind == DIGEST:
             digest = await self.planner.digest(row.recipient_id, self.today())
             return None if digest.empty else self.screens.digest(t, digest)

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from cards.screens import Screens
 from core.commands import parse
+from dialogs.action_items import ActionItemAnswers
 from dialogs.agreement_answers import AgreementAnswers
 from dialogs.card_data import (
     AgreementCard,
@@ -28,6 +29,7 @@ from dialogs.card_data import (
     CardData,
     DialogueCard,
     EditCard,
+    ItemCard,
     Pointed,
     PulseCard,
     SelfCheckCard,
@@ -67,6 +69,7 @@ class Router:
         data: DataRequests,
         reminders: ReminderAnswers,
         screens: Screens,
+        items: ActionItemAnswers,
     ) -> None:
         self.manager = manager
         self.self_check = self_check
@@ -100,6 +103,8 @@ class Router:
             "confirm": Route(AgreementCard, agreements.confirm),
             "dispute": Route(AgreementCard, agreements.dispute),
             "show_agreement": Route(AgreementRef, agreements.show, refusal="notices.not_yours"),
+            # The follow-up actions of confirmed agreements.
+            "item_status": Route(ItemCard, items.mark, refusal="items.not_yours"),
             # The weekly reminders.
             "pulse_answer": Route(PulseCard, reminders.answer, refusal="pulse.not_yours"),
             "pulse_snooze": Route(PulseCard, reminders.snooze, refusal="pulse.not_yours"),

@@ -10,6 +10,7 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from core.action_items import ActionItem
 from core.dialogue import AWAITING_EMPLOYEE, CONFIRMED, DISPUTED, IN_PROGRESS, Dialogue
 from core.reminders import (
     DIGEST,
@@ -23,6 +24,7 @@ from core.reminders import (
     week_of,
     working_days_since,
 )
+from store.action_items import ActionItemStore
 from store.dialogues import DialogueStore
 from store.reminders import ReminderStore
 from store.self_checks import SelfCheckStore
@@ -55,8 +57,11 @@ class Planner:
         self_checks: SelfCheckStore,
         reminders: ReminderStore,
         closed: Callable[[], Container[date]],
+        items: ActionItemStore | None = None,
     ) -> None:
         self.dialogues = dialogues
+        #: The action items (None: the digest and the pulse do not mention them).
+        self.items = items
         self.self_checks = self_checks
         self.reminders = reminders
         self.closed = closed
@@ -99,6 +104,10 @@ class Planner:
                 items.append(item)
         return items
 
+    async def employee_items(self, employee_id: str) -> list[ActionItem]:
+        """The employee's own open action items, for their weekly card."""
+        return [] if self.items is None else await self.items.open_for_employee(employee_id)
+
     async def has_active_agreement(self, employee_id: str) -> bool:
         return any(active_agreement(d) for d in await self.dialogues.for_employee(employee_id))
 
@@ -118,6 +127,8 @@ class Planner:
         since = week_of(today - timedelta(weeks=UNREACHABLE_WEEKS))
         unreachable = await self.reminders.unreachable_since(sorted(employees), since)
         digest.unreachable = [employees[e] for e in sorted(unreachable)]
+        if self.items is not None:
+            digest.overdue_items = await self.items.overdue_for_manager(manager_id, today)
         last = previous_week(week_of(today))
         before = previous_week(last)
         for d in mine:

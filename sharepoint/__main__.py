@@ -67,6 +67,7 @@ async def _provision(settings: Settings, deadline: float) -> int:
                 settings.sharepoint_library,
                 settings.sharepoint_folder,
                 report,
+                actions_list=settings.sharepoint_actions_list_name,
             )
     except GraphUnavailable as error:
         _changes(report)
@@ -125,7 +126,8 @@ async def _report(settings: Settings, outbox: Outbox, listing: bool, where: str)
         print(f"SharePoint is off: agreements are kept only in {where}.")
     else:
         print(
-            f"Agreements go to the list '{settings.sharepoint_list_name}' on"
+            f"Agreements go to the list '{settings.sharepoint_list_name}' (their actions to"
+            f" '{settings.sharepoint_actions_list_name}') on"
             f" {settings.sharepoint_site_url}; local copy in {where}."
         )
     print(
@@ -142,6 +144,7 @@ async def _report(settings: Settings, outbox: Outbox, listing: bool, where: str)
                 for name, behind in (
                     ("item", row["item_revision"] < row["revision"]),
                     ("document", row["doc_revision"] < row["revision"]),
+                    ("actions", row["actions_revision"] < row["revision"]),
                 )
                 if behind
             ]

@@ -1,5 +1,5 @@
-"""Create the agreements list, its columns and indexes, and the folder for the summary
-documents: idempotent, so a second run changes nothing and says so.
+"""Create the agreements list and the action items list, their columns and indexes, and the
+folder for the summary documents: idempotent, so a second run changes nothing and says so.
 
 Creating a list needs more than the "write" role of Sites.Selected: provision once with the
 "fullcontrol" grant, then lower the grant to "write" for the running bot (docs/deploy.md,
@@ -13,7 +13,7 @@ from typing import Any
 
 from sharepoint import schema
 from sharepoint.graph import GraphClient, GraphError
-from sharepoint.site import Target, find_drive, find_folder, find_list, get_site
+from sharepoint.site import ACTIONS_LIST, Target, find_drive, find_folder, find_list, get_site
 
 _TYPES = ("text", "number", "dateTime", "choice", "boolean")
 
@@ -40,14 +40,42 @@ async def provision(
     library: str,
     folder: str,
     report: Report | None = None,
+    *,
+    actions_list: str = ACTIONS_LIST,
 ) -> Report:
     """Make what is missing; the changes go into ``report`` as they are made, so a caller
     whose run is cut short (Graph down or throttling too long) can still say what changed."""
     report = Report() if report is None else report
     site = await get_site(client, site_url)
     site_id = site["id"]
-    wanted = schema.columns()
+    list_id = await _ensure_list(client, site_id, list_name, schema.columns(), report)
+    actions_id = await _ensure_list(client, site_id, actions_list, schema.action_columns(), report)
 
+    drive = await find_drive(client, site_id, library)
+    if drive is None:
+        raise GraphError(404, f"document library {library!r} not found on the site")
+    made = await find_folder(client, drive["id"], folder)
+    if made is None:
+        made = await client.json(
+            "POST",
+            f"/drives/{drive['id']}/root/children",
+            {"name": folder, "folder": {}, "@microsoft.graph.conflictBehavior": "fail"},
+        )
+        report.changes.append(f"folder created: {folder}")
+    report.target = Target(
+        site_id, list_id, drive["id"], made["id"], made["webUrl"], actions_list_id=actions_id
+    )
+    return report
+
+
+async def _ensure_list(
+    client: GraphClient,
+    site_id: str,
+    list_name: str,
+    wanted: list[dict[str, Any]],
+    report: Report,
+) -> str:
+    """The list with these columns (typed, indexed, unique as wanted); its id."""
     found = await find_list(client, site_id, list_name)
     if found is None:
         found = await client.json(
@@ -82,17 +110,4 @@ async def provision(
                 "PATCH", f"/sites/{site_id}/lists/{list_id}/columns/{have['id']}", patch
             )
             report.changes.append(f"column {column['name']}: {', '.join(sorted(patch))} set")
-
-    drive = await find_drive(client, site_id, library)
-    if drive is None:
-        raise GraphError(404, f"document library {library!r} not found on the site")
-    made = await find_folder(client, drive["id"], folder)
-    if made is None:
-        made = await client.json(
-            "POST",
-            f"/drives/{drive['id']}/root/children",
-            {"name": folder, "folder": {}, "@microsoft.graph.conflictBehavior": "fail"},
-        )
-        report.changes.append(f"folder created: {folder}")
-    report.target = Target(site_id, list_id, drive["id"], made["id"], made["webUrl"])
-    return report
+    return str(list_id)

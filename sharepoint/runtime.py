@@ -45,6 +45,7 @@ def locator(client: GraphClient, settings: Settings) -> Callable[[], Awaitable[T
             settings.sharepoint_list_name,
             settings.sharepoint_library,
             settings.sharepoint_folder,
+            settings.sharepoint_actions_list_name,
         )
 
     return locate

@@ -1,5 +1,6 @@
-"""The agreements list in SharePoint: its typed columns and one agreement version as list
-item fields.
+"""The two lists in SharePoint: the agreements (one item per agreement version) and the
+action items (one item per dialogue, version and action), their typed columns, and a record
+as list item fields.
 
 The columns hold the agreement record's fields that HR may see (dialogs/data_requests.py,
 HR_FIELDS), never the dialogue's answers, the self-check or comments. ``AgreementKey``
@@ -14,10 +15,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from core.action_items import OWNERS, STATUSES, ActionItem
 from core.answers import AgreementRecord
 from core.texts import texts_for
 
 KEY = "AgreementKey"
+#: The action items list's unique key: "<dialogue id>:<version>:<action key>".
+ACTION_KEY = "ActionKey"
 
 STATES = ("awaiting_employee", "confirmed", "disputed")
 DECISIONS = ("approved", "approved_with_conditions", "not_approved")
@@ -149,4 +153,62 @@ def fields(record: AgreementRecord, summary_url: str) -> dict[str, Any]:
         "ConcludedAt": _iso_time(record.concluded_at),
         "ConfirmedAt": _iso_time(record.answered_at) if state == "confirmed" else None,
         "SummaryUrl": summary_url,
+    }
+
+
+def action_columns() -> list[dict[str, Any]]:
+    """The columns of the action items list."""
+    t = texts_for("da-DK")
+
+    def title(name: str) -> str:
+        return t(f"sharepoint.action_columns.{name}")
+
+    return [
+        _text(ACTION_KEY, title("key"), unique=True),
+        _text("AgreementKey", title("agreement_key"), indexed=True),
+        _text("DialogueId", title("dialogue_id"), indexed=True),
+        _number("AgreementVersion", title("version")),
+        _text("Action", title("action")),
+        _choice("Owner", title("owner"), [t(f"owners.{o}") for o in OWNERS], indexed=True),
+        _text("EmployeeName", title("employee")),
+        _text("EmployeeId", title("employee_id"), indexed=True),
+        _text("ManagerName", title("manager")),
+        _text("ManagerId", title("manager_id"), indexed=True),
+        _date("DueDate", title("due"), date_only=True, indexed=True),
+        _choice(
+            "ActionStatus",
+            title("status"),
+            [t(f"items.statuses.{s}") for s in STATUSES],
+            indexed=True,
+        ),
+        _date("StatusChangedAt", title("status_at"), date_only=False),
+    ]
+
+
+def action_key(item: ActionItem) -> str:
+    return f"{item.dialogue_id}:{item.version}:{item.key}"
+
+
+def action_fields(item: ActionItem) -> dict[str, Any]:
+    """One action item as list item fields, in Danish for HR."""
+    t = texts_for("da-DK")
+    employee = item.employee_name or t("fields.employee.picked")
+    action = t(f"items.kinds.{item.key}") if t.has(f"items.kinds.{item.key}") else item.key
+    return {
+        "Title": t(
+            "sharepoint.action_title", action=action, employee=employee, version=item.version
+        ),
+        ACTION_KEY: action_key(item),
+        "AgreementKey": f"{item.dialogue_id}:{item.version}",
+        "DialogueId": item.dialogue_id,
+        "AgreementVersion": item.version,
+        "Action": action,
+        "Owner": t(f"owners.{item.owner_role}"),
+        "EmployeeName": item.employee_name,
+        "EmployeeId": item.employee_id,
+        "ManagerName": item.manager_name,
+        "ManagerId": item.manager_id,
+        "DueDate": _iso_date(item.due.isoformat()),
+        "ActionStatus": t(f"items.statuses.{item.status}"),
+        "StatusChangedAt": _iso_time(item.status_at),
     }

@@ -1,5 +1,6 @@
-"""Where the agreements go: the site, the list and the document folder, found by the names
-in the settings (read-only; ``provisioning`` creates what is missing)."""
+"""Where the agreements go: the site, the two lists (agreements, action items) and the
+document folder, found by the names in the settings (read-only; ``provisioning`` creates
+what is missing)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 from sharepoint.graph import GraphClient, GraphError
+
+#: The second list's name unless the settings name another (SHAREPOINT_ACTIONS_LIST_NAME).
+ACTIONS_LIST = "Hjemmearbejdsopgaver"
 
 
 class NotProvisioned(Exception):
@@ -21,10 +25,16 @@ class Target:
     drive_id: str
     folder_id: str
     folder_url: str
+    actions_list_id: str = ""
 
     @property
     def items(self) -> str:
         return f"/sites/{self.site_id}/lists/{self.list_id}/items"
+
+    @property
+    def action_items(self) -> str:
+        """The items of the second list: one per dialogue, agreement version and action."""
+        return f"/sites/{self.site_id}/lists/{self.actions_list_id}/items"
 
     def upload_path(self, name: str) -> str:
         return f"/drives/{self.drive_id}/items/{self.folder_id}:/{quote(name)}:/content"
@@ -77,18 +87,25 @@ async def find_folder(client: GraphClient, drive_id: str, folder: str) -> dict[s
 
 
 async def resolve(
-    client: GraphClient, site_url: str, list_name: str, library: str, folder: str
+    client: GraphClient,
+    site_url: str,
+    list_name: str,
+    library: str,
+    folder: str,
+    actions_list: str = ACTIONS_LIST,
 ) -> Target:
     site = await get_site(client, site_url)
     found_list = await find_list(client, site["id"], list_name)
+    found_actions = await find_list(client, site["id"], actions_list)
     drive = await find_drive(client, site["id"], library)
     found_folder = await find_folder(client, drive["id"], folder) if drive else None
-    if not found_list or not drive or not found_folder:
-        raise NotProvisioned("the SharePoint list or folder is missing")
+    if not found_list or not found_actions or not drive or not found_folder:
+        raise NotProvisioned("a SharePoint list or the folder is missing")
     return Target(
         site_id=site["id"],
         list_id=found_list["id"],
         drive_id=drive["id"],
         folder_id=found_folder["id"],
         folder_url=found_folder["webUrl"],
+        actions_list_id=found_actions["id"],
     )

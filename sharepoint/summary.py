@@ -11,8 +11,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from core.answers import AgreementRecord
-from core.texts import texts_for
+from core import policy as policies
+from core.answers import AgreementRecord, RecordedAction
+from core.texts import Texts, texts_for
 
 _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
@@ -27,6 +28,17 @@ def _day(value: str | None, missing: str) -> str:
         return missing
     y, m, d = value[:10].split("-")
     return f"{d}-{m}-{y}"
+
+
+def _who(action: RecordedAction, t: Texts) -> str | None:
+    """Who does an action and by when, as the agreement concluded it (None: not recorded)."""
+    try:
+        owner = policies.active().action(action.key).owner
+    except KeyError:  # an action of an older policy file
+        return None
+    if action.due is None:
+        return t(f"owners.{owner}")
+    return t("summary.owner_due", owner=t(f"owners.{owner}"), date=_day(action.due.isoformat(), ""))
 
 
 def render(record: AgreementRecord) -> str:
@@ -62,7 +74,7 @@ def render(record: AgreementRecord) -> str:
         rules=[t(f"rules.{r}") for r in record.rules],
         actions_title=t("summary.actions"),
         actions=[
-            {"rule": t(f"rules.{h.rule}"), "text": t(f"actions.{h.key}")}
+            {"rule": t(f"rules.{h.rule}"), "text": t(f"actions.{h.key}"), "who": _who(h, t)}
             for h in record.actions
             if h.kind == "action"
         ],

@@ -1,5 +1,12 @@
 """Drain the outbox into SharePoint: one list item and one summary document per agreement
-version, exactly once.
+version, and one item per action of the version in the second list, exactly once.
+
+- The action items travel with their version's outbox row (its ``actions`` part): each is
+  created once, keyed by the unique ``ActionKey`` column ("<dialogue>:<version>:<action>"),
+  and updated with its eTag when its status changes; only items changed since SharePoint got
+  them are sent (each item counts its revisions). The part is done when every item of the
+  version is in SharePoint in its newest revision; otherwise the row keeps the reason and is
+  tried again.
 
 - Creates are idempotent through the list's unique ``AgreementKey`` column: when an earlier
   create reached SharePoint but its answer was lost (a timeout, a reset, a killed process),
@@ -39,6 +46,7 @@ from sharepoint.graph import (
     reason_of,
 )
 from sharepoint.site import NotProvisioned, Target
+from store.action_items import SyncedItem
 from store.outbox import Entry, Outbox
 
 log = logging.getLogger(__name__)
@@ -58,6 +66,8 @@ class Sub:
     json_body: Any = None
     data: bytes | None = None
     headers: dict[str, str] | None = None
+    #: An action item of the entry's version (second list); None: the agreement's own parts.
+    action: SyncedItem | None = None
 
     def for_batch(self) -> dict[str, Any]:
         request: dict[str, Any] = {"id": self.id, "method": self.method, "url": self.url}
@@ -131,7 +141,10 @@ class Syncer:
             await self._send([self._document(n, e, target) for n, e in enumerate(documents)])
         if items:
             await self._send([self._item(n, e, target) for n, e in enumerate(items)])
-        return len(documents) + len(items)
+        actions = await self.outbox.due("actions", BATCH_LIMIT)
+        if actions:
+            await self._send_actions(actions, target)
+        return len(documents) + len(items) + len(actions)
 
     def _document(self, n: int, entry: Entry, target: Target) -> Sub:
         name = schema.document_name(entry.dialogue_id, entry.version)
@@ -242,10 +255,13 @@ class Syncer:
         await self._failed(entry, response)
         return False
 
-    async def _failed(self, entry: Entry, response: Response) -> None:
+    def _wait(self, entry: Entry, response: Response) -> float:
         retry_after = response.retry_after()
         transient = response.transient or response.status == 0
-        wait = self.client.backoff(entry.attempts if transient else entry.attempts + 4, retry_after)
+        return self.client.backoff(entry.attempts if transient else entry.attempts + 4, retry_after)
+
+    async def _failed(self, entry: Entry, response: Response) -> None:
+        wait = self._wait(entry, response)
         await self.outbox.failed(entry.dialogue_id, entry.version, reason_of(response), wait)
 
     async def _resolve(self, conflicts: list[Sub]) -> None:
@@ -280,6 +296,134 @@ class Syncer:
                 continue
             await self.outbox.remember_item(entry.dialogue_id, entry.version, item_id, etag)
             await self.outbox.failed(entry.dialogue_id, entry.version, reason, self._soon(entry))
+
+    # --- the action items (second list) ----------------------------------------------------
+
+    def _action(self, n: int, entry: Entry, synced: SyncedItem, target: Target) -> Sub:
+        fields = schema.action_fields(synced.item)
+        if synced.sp_item_id and synced.sp_etag:
+            return Sub(
+                id=f"a{n}",
+                entry=entry,
+                kind="update",
+                method="PATCH",
+                url=f"{target.action_items}/{synced.sp_item_id}/fields",
+                json_body=fields,
+                headers={"If-Match": synced.sp_etag},
+                action=synced,
+            )
+        return Sub(
+            id=f"a{n}",
+            entry=entry,
+            kind="create",
+            method="POST",
+            url=target.action_items,
+            json_body={"fields": fields},
+            action=synced,
+        )
+
+    async def _send_actions(self, entries: list[Entry], target: Target) -> None:
+        """Every action item of each entry's version, in batches of at most 20; an entry's
+        part is done only when all its items went through."""
+        subs: list[Sub] = []
+        for entry in entries:
+            for synced in await self.outbox.actions_of(entry.dialogue_id, entry.version):
+                if synced.behind:  # only what changed since SharePoint got it
+                    subs.append(self._action(len(subs), entry, synced, target))
+        #: Per entry that is not done this time: why, and when to try again.
+        missed: dict[str, tuple[str, float]] = {}
+        for start in range(0, len(subs), BATCH_LIMIT):
+            chunk = subs[start : start + BATCH_LIMIT]
+            answers = await self._exchange(chunk)
+            conflicts: list[Sub] = []
+            async with self.outbox.together():
+                for sub in chunk:
+                    if await self._settle_action(sub, answers[sub.id], missed):
+                        conflicts.append(sub)
+                if conflicts:
+                    await self._resolve_actions(conflicts, target, missed)
+        async with self.outbox.together():
+            for entry in entries:
+                if entry.key in missed:
+                    reason, wait = missed[entry.key]
+                    await self.outbox.failed(entry.dialogue_id, entry.version, reason, wait)
+                else:
+                    await self.outbox.actions_done(entry.dialogue_id, entry.version, entry.revision)
+
+    async def _settle_action(
+        self, sub: Sub, response: Response, missed: dict[str, tuple[str, float]]
+    ) -> bool:
+        """Record the answer for one action item; True when it is a conflict to resolve."""
+        entry, synced = sub.entry, sub.action
+        assert synced is not None
+        key = synced.item.key
+        if response.ok:
+            body = response.body if isinstance(response.body, dict) else {}
+            if sub.kind == "create":
+                item_id = str(body.get("id", ""))
+                etag = body.get("eTag") or (body.get("fields") or {}).get("@odata.etag")
+            else:
+                item_id, etag = str(synced.sp_item_id), body.get("@odata.etag")
+            await self.outbox.remember_action(
+                entry.dialogue_id, entry.version, key, item_id, etag, sent=synced.revision
+            )
+            return False
+        if (sub.kind == "create" and _duplicate(response)) or (
+            sub.kind == "update" and response.status == 412
+        ):
+            return True
+        if sub.kind == "update" and response.status == 404:
+            await self.outbox.remember_action(entry.dialogue_id, entry.version, key, None, None)
+            missed[entry.key] = ("HTTP 404: action item gone, creating again", self._soon(entry))
+            return False
+        missed[entry.key] = (reason_of(response), self._wait(entry, response))
+        return False
+
+    async def _resolve_actions(
+        self, conflicts: list[Sub], target: Target, missed: dict[str, tuple[str, float]]
+    ) -> None:
+        """As ``_resolve``, for action items: find a created item by its ActionKey (409), or
+        read an item's current eTag (412); the next pass sends the local item as an update."""
+        lookups: list[Sub] = []
+        for n, sub in enumerate(conflicts):
+            assert sub.action is not None
+            if sub.kind == "create":
+                key = quote(f"'{schema.action_key(sub.action.item)}'", safe="")
+                url = (
+                    f"{target.action_items}?$filter=fields/{schema.ACTION_KEY}%20eq%20{key}"
+                    f"&$expand=fields($select={schema.ACTION_KEY})&$select=id,eTag"
+                )
+            else:
+                url = f"{target.action_items}/{sub.action.sp_item_id}?$select=id,eTag"
+            lookups.append(
+                Sub(
+                    id=f"q{n}",
+                    entry=sub.entry,
+                    kind=sub.kind,
+                    method="GET",
+                    url=url,
+                    action=sub.action,
+                )
+            )
+        answers = await self._exchange(lookups)
+        for sub in lookups:
+            entry, response, synced = sub.entry, answers[sub.id], sub.action
+            assert synced is not None
+            body = response.body if isinstance(response.body, dict) else {}
+            if sub.kind == "create" and response.ok and body.get("value"):
+                found = body["value"][0]
+                item_id, etag = str(found["id"]), found.get("eTag")
+                reason = "HTTP 409: action item already in SharePoint, updating"
+            elif sub.kind == "update" and response.ok and body.get("eTag"):
+                item_id, etag = str(synced.sp_item_id), body["eTag"]
+                reason = "HTTP 412: action item changed in SharePoint, resending"
+            else:
+                missed[entry.key] = (reason_of(response), self._wait(entry, response))
+                continue
+            await self.outbox.remember_action(
+                entry.dialogue_id, entry.version, synced.item.key, item_id, etag
+            )
+            missed.setdefault(entry.key, (reason, self._soon(entry)))
 
     def _soon(self, entry: Entry) -> float:
         """At once after a conflict is resolved; with backoff if conflicts keep coming."""

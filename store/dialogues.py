@@ -3,7 +3,8 @@
 Every change is a compare-and-set on the dialogue's version: two submits of the same card
 (a double click, a replay, two instances) cannot both win. Concluding writes the dialogue and
 a new agreement version in one transaction, and the employee's answer updates both together,
-so the dialogue's state and its newest agreement never disagree.
+so the dialogue's state and its newest agreement never disagree. A confirmation adds the
+version's action items (store/action_items.py) in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any
 
 from sqlalchemy import RowMapping, Select, insert, select, update
 
+from core.action_items import items_for
 from core.answers import AgreementRecord, DialogueAnswers
-from core.dialogue import AWAITING_EMPLOYEE, Dialogue
-from store import outbox
+from core.dialogue import AWAITING_EMPLOYEE, CONFIRMED, Dialogue
+from store import action_items, outbox
 from store.connections import StoreConnection
 from store.database import Database, utc_now
 from store.schema import agreements, dialogues
@@ -156,7 +158,8 @@ class DialogueStore:
     async def answer(
         self, dialogue: Dialogue, expected_version: int, state: str, comment: str | None
     ) -> AgreementRecord | None:
-        """The employee's answer to the newest agreement version (confirmed or disputed).
+        """The employee's answer to the newest agreement version (confirmed or disputed);
+        a confirmation adds the version's action items.
 
         Returns the updated agreement record, or None when the dialogue changed meanwhile.
         """
@@ -181,6 +184,8 @@ class DialogueStore:
                     record=json.dumps(record.to_json()),
                 )
             )
+            if state == CONFIRMED:
+                await action_items.add(conn, items_for(record))
             await outbox.enqueue(conn, dialogue.id, dialogue.agreement_version)
         return record
 

@@ -1,5 +1,9 @@
 """The SharePoint outbox: which agreement versions SharePoint does not have yet, and why.
 
+Each row has three parts: the version's item in the agreements list, its summary document,
+and its action items in the second list (store/action_items.py), each with the revision
+SharePoint has of it.
+
 An agreement version and its outbox row are written in one transaction (``enqueue`` takes the
 open connection), so a crash can never leave an agreement that SharePoint will not get. The
 row's ``revision`` counts local changes to the version (concluded, confirmed, disputed);
@@ -37,14 +41,24 @@ from sqlalchemy import (
 )
 
 from core.answers import AgreementRecord
+from store import action_items as item_store  # imports this module: used at call time
 from store.connections import StoreConnection
 from store.database import Database, insert_for, utc_now
-from store.schema import agreements, dialogues, leases, sharepoint_outbox
+from store.schema import action_items, agreements, dialogues, leases, sharepoint_outbox
 
 o = sharepoint_outbox.c
 
-#: An entry whose list item or document SharePoint does not have in its newest revision.
-BEHIND: ColumnElement[bool] = or_(o.item_revision < o.revision, o.doc_revision < o.revision)
+#: An entry whose list item, document or action items SharePoint does not have in its newest
+#: revision.
+BEHIND: ColumnElement[bool] = or_(
+    o.item_revision < o.revision, o.doc_revision < o.revision, o.actions_revision < o.revision
+)
+#: The parts of an entry: the revision column SharePoint has of each, and its claim.
+PARTS = {
+    "item": (o.item_revision, o.item_claim, o.item_claimed_until),
+    "document": (o.doc_revision, o.doc_claim, o.doc_claimed_until),
+    "actions": (o.actions_revision, o.actions_claim, o.actions_claimed_until),
+}
 #: Seconds a syncer keeps the entries it took: one batch normally ends well within them; an
 #: instance that died (or a restart after a crash) frees its entries this long after.
 CLAIM_SECONDS = 30.0
@@ -73,6 +87,32 @@ async def enqueue(conn: StoreConnection, dialogue_id: str, version: int) -> None
     )
 
 
+async def enqueue_actions(conn: StoreConnection, dialogue_id: str, version: int) -> None:
+    """Inside the caller's transaction: only the version's action items changed. The new
+    revision is asked of the action items; the list item and the document, when SharePoint
+    had their newest revision, are counted as having this one too (nothing of theirs
+    changed), so they are not sent again."""
+    now = utc_now()
+    await conn.execute(
+        update(sharepoint_outbox)
+        .where(*_this(dialogue_id, version))
+        .values(
+            {
+                o.revision: o.revision + 1,
+                o.item_revision: case(
+                    (o.item_revision >= o.revision, o.revision + 1), else_=o.item_revision
+                ),
+                o.doc_revision: case(
+                    (o.doc_revision >= o.revision, o.revision + 1), else_=o.doc_revision
+                ),
+                o.attempts: 0,
+                o.next_attempt_at: now,
+                o.updated_at: now,
+            }
+        )
+    )
+
+
 @dataclass
 class Entry:
     dialogue_id: str
@@ -80,6 +120,7 @@ class Entry:
     revision: int
     item_revision: int
     doc_revision: int
+    actions_revision: int
     item_id: str | None
     etag: str | None
     attempts: int
@@ -98,6 +139,10 @@ class Entry:
     def needs_document(self) -> bool:
         return self.doc_revision < self.revision
 
+    @property
+    def needs_actions(self) -> bool:
+        return self.actions_revision < self.revision
+
 
 def _entry(row: RowMapping) -> Entry:
     return Entry(
@@ -106,6 +151,7 @@ def _entry(row: RowMapping) -> Entry:
         revision=row["revision"],
         item_revision=row["item_revision"],
         doc_revision=row["doc_revision"],
+        actions_revision=row["actions_revision"],
         item_id=row["item_id"],
         etag=row["etag"],
         attempts=row["attempts"],
@@ -120,6 +166,7 @@ _ENTRIES = select(
     o.revision,
     o.item_revision,
     o.doc_revision,
+    o.actions_revision,
     o.item_id,
     o.etag,
     o.attempts,
@@ -134,6 +181,11 @@ _ORDER = (o.next_attempt_at, o.dialogue_id, o.version)
 
 def _later(seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="microseconds")
+
+
+def _error_unless_done(*others: Any) -> Any:
+    """A part was sent: the last error stays while one of the ``others`` is still behind."""
+    return case((or_(*(other < o.revision for other in others)), o.last_error), else_=None)
 
 
 def _this(dialogue_id: str, version: int) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
@@ -160,10 +212,8 @@ class Outbox:
 
     @staticmethod
     def _claim_columns(kind: str) -> tuple[Any, Any]:
-        return {
-            "item": (o.item_claim, o.item_claimed_until),
-            "document": (o.doc_claim, o.doc_claimed_until),
-        }[kind]
+        _, claim, until = PARTS[kind]
+        return claim, until
 
     async def _write(self, statement: Executable) -> None:
         if self._held is not None:
@@ -186,10 +236,10 @@ class Outbox:
                 await conn.execute(statement)
 
     async def due(self, kind: str, limit: int) -> list[Entry]:
-        """Entries whose list item ("item") or summary document ("document") is behind and
-        whose next attempt is now or past, oldest first, claimed for this syncer: another
-        syncer's unexpired claims are skipped."""
-        behind = {"item": o.item_revision, "document": o.doc_revision}[kind] < o.revision
+        """Entries whose list item ("item"), summary document ("document") or action items
+        ("actions") are behind and whose next attempt is now or past, oldest first, claimed
+        for this syncer: another syncer's unexpired claims are skipped."""
+        behind = PARTS[kind][0] < o.revision
         claim, until = self._claim_columns(kind)
         now = utc_now()
         pick = (
@@ -241,7 +291,7 @@ class Outbox:
                     o.attempts: 0,
                     o.synced_at: now,
                     o.updated_at: now,
-                    o.last_error: case((o.doc_revision < o.revision, o.last_error), else_=None),
+                    o.last_error: _error_unless_done(o.doc_revision, o.actions_revision),
                     **self._released("item"),
                 }
             )
@@ -257,10 +307,53 @@ class Outbox:
                         (o.doc_revision > revision, o.doc_revision), else_=revision
                     ),
                     o.updated_at: utc_now(),
-                    o.last_error: case((o.item_revision < o.revision, o.last_error), else_=None),
+                    o.last_error: _error_unless_done(o.item_revision, o.actions_revision),
                     **self._released("document"),
                 }
             )
+        )
+
+    async def actions_done(self, dialogue_id: str, version: int, revision: int) -> None:
+        """SharePoint's second list has every action item of this version at ``revision``."""
+        await self._write(
+            update(sharepoint_outbox)
+            .where(*_this(dialogue_id, version))
+            .values(
+                {
+                    o.actions_revision: case(
+                        (o.actions_revision > revision, o.actions_revision), else_=revision
+                    ),
+                    o.attempts: 0,
+                    o.updated_at: utc_now(),
+                    o.last_error: _error_unless_done(o.item_revision, o.doc_revision),
+                    **self._released("actions"),
+                }
+            )
+        )
+
+    async def actions_of(self, dialogue_id: str, version: int) -> list[item_store.SyncedItem]:
+        """The version's action items with their place in SharePoint's second list."""
+        return await item_store.ActionItemStore(self.db).for_version(dialogue_id, version)
+
+    async def remember_action(
+        self,
+        dialogue_id: str,
+        version: int,
+        key: str,
+        item_id: str | None,
+        etag: str | None,
+        sent: int | None = None,
+    ) -> None:
+        """Where one action item is in SharePoint's second list (None: create it again), and
+        the item's revision SharePoint now has (``sent``; None: not sent, only found)."""
+        i = action_items.c
+        values: dict[Any, Any] = {i.sp_item_id: item_id, i.sp_etag: etag}
+        if sent is not None:
+            values[i.sp_revision] = case((i.sp_revision > sent, i.sp_revision), else_=sent)
+        await self._write(
+            update(action_items)
+            .where(i.dialogue_id == dialogue_id, i.version == version, i.item_key == key)
+            .values(values)
         )
 
     async def remember_item(
@@ -286,7 +379,7 @@ class Outbox:
                     o.last_error: reason[:200],
                     o.next_attempt_at: _later(retry_in),
                     o.updated_at: utc_now(),
-                    **self._released("item", "document"),
+                    **self._released("item", "document", "actions"),
                 }
             )
         )
@@ -305,7 +398,7 @@ class Outbox:
                         o.next_attempt_at: case(
                             (o.next_attempt_at > at, o.next_attempt_at), else_=at
                         ),
-                        **self._released("item", "document"),
+                        **self._released("item", "document", "actions"),
                     }
                 )
             )
@@ -341,6 +434,7 @@ class Outbox:
                 o.revision,
                 o.item_revision,
                 o.doc_revision,
+                o.actions_revision,
                 o.attempts,
                 o.last_error,
                 o.next_attempt_at,
@@ -369,7 +463,11 @@ class Outbox:
         rows = await self.db.fetchall(
             select(
                 o.dialogue_id,
-                ((o.item_revision >= o.revision) & (o.doc_revision >= o.revision)).label("saved"),
+                (
+                    (o.item_revision >= o.revision)
+                    & (o.doc_revision >= o.revision)
+                    & (o.actions_revision >= o.revision)
+                ).label("saved"),
             )
             .join(
                 dialogues,

@@ -4,7 +4,9 @@ its erasure, and the retention of self-checks.
 SharePoint records are not touched here: they follow the municipality's archive rules (see
 docs/deploy.md). Agreements are kept as long as the municipality keeps personnel records; the
 employee's self-check answers are kept only ``retention_days`` after the employee's last
-agreement ended, and weekly pulse answers ``retention_days`` after they were given.
+agreement ended, weekly pulse answers ``retention_days`` after they were given, and action
+items that were closed ``retention_days`` after they were closed (open ones stay with their
+agreement).
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Delete, Select, Update, delete, not_, or_, select, update
+from sqlalchemy import Delete, Select, Update, delete, not_, or_, select, true, update
 
 from store.database import Database
 from store.schema import (
+    action_items,
     agreements,
     conversation_refs,
     dialogues,
@@ -24,6 +27,7 @@ from store.schema import (
     reminder_ledger,
     reminder_preferences,
     self_checks,
+    sharepoint_outbox,
 )
 
 ERASED = "(slettet)"
@@ -45,7 +49,7 @@ class PersonalData:
                     item[column] = json.loads(item[column])
             return items
 
-        d, a, s = dialogues.c, agreements.c, self_checks.c
+        d, a, s, i = dialogues.c, agreements.c, self_checks.c, action_items.c
         refs, pulse = conversation_refs.c, pulse_answers.c
         pref, ledger = reminder_preferences.c, reminder_ledger.c
         return {
@@ -73,6 +77,21 @@ class PersonalData:
             "self_checks": await rows(
                 select(self_checks).where(s.employee_id == user_id).order_by(s.created_at),
                 "answers",
+            ),
+            "action_items": await rows(
+                select(
+                    i.dialogue_id,
+                    i.version,
+                    i.item_key,
+                    i.owner_role,
+                    i.due_date,
+                    i.status,
+                    i.status_by,
+                    i.status_at,
+                    i.created_at,
+                )
+                .where(or_(i.manager_id == user_id, i.employee_id == user_id))
+                .order_by(i.created_at, i.dialogue_id, i.version, i.item_key)
             ),
             "conversations": await rows(
                 select(
@@ -105,14 +124,20 @@ class PersonalData:
         """Erase one person's local data: their self-checks, chats and the dialogues and
         agreements about them; where they were the manager, their name is removed (the
         employee's agreement stays the employee's). Returns the number of rows per kind."""
-        d = dialogues.c
+        d, i = dialogues.c, action_items.c
+        about_them = select(d.id).where(d.employee_id == user_id)
         steps: list[tuple[str, Delete | Update]] = [
             ("self_checks", delete(self_checks).where(self_checks.c.employee_id == user_id)),
+            # The items go with the agreements about the person (before them: they point to
+            # them); where they marked another's item, who did it is removed.
+            ("action_items", delete(action_items).where(i.dialogue_id.in_(about_them))),
+            (
+                "action_items_marked",
+                update(action_items).where(i.status_by == user_id).values(status_by=ERASED),
+            ),
             (
                 "agreements",
-                delete(agreements).where(
-                    agreements.c.dialogue_id.in_(select(d.id).where(d.employee_id == user_id))
-                ),
+                delete(agreements).where(agreements.c.dialogue_id.in_(about_them)),
             ),
             ("dialogues", delete(dialogues).where(d.employee_id == user_id)),
             (
@@ -148,6 +173,30 @@ class PersonalData:
             result = await conn.execute(
                 delete(self_checks).where(
                     s.updated_at < cutoff, not_(s.employee_id.in_(still_needed))
+                )
+            )
+            return result.rowcount
+
+    async def purge_action_items(
+        self, now: datetime, retention_days: int, *, sharepoint: bool = False
+    ) -> int:
+        """Delete action items that were closed (done or not needed) longer ago than the
+        retention period: who closed them and when is no longer needed here. With
+        ``sharepoint`` on, only those SharePoint has in their last state. Open items stay
+        while their agreement stays."""
+        cutoff = (now - timedelta(days=retention_days)).isoformat()
+        i, o = action_items.c, sharepoint_outbox.c
+        unsent = select(o.dialogue_id).where(
+            o.dialogue_id == i.dialogue_id,
+            o.version == i.version,
+            o.actions_revision < o.revision,
+        )
+        async with self.db.transaction() as conn:
+            result = await conn.execute(
+                delete(action_items).where(
+                    i.status != "open",
+                    i.status_at < cutoff,
+                    not_(unsent.exists()) if sharepoint else true(),
                 )
             )
             return result.rowcount

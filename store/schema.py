@@ -134,9 +134,10 @@ self_checks = Table(
 )
 
 #: The SharePoint outbox: one row per agreement version, written in the same transaction as
-#: the agreement. ``revision`` counts its local changes, ``item_revision`` and
-#: ``doc_revision`` what SharePoint has. ``item_claim``/``doc_claim`` name the syncer that
-#: is sending the list item or the document until ``*_claimed_until``.
+#: the agreement. ``revision`` counts its local changes, ``item_revision``, ``doc_revision``
+#: and ``actions_revision`` what SharePoint has (the list item, the summary document, the
+#: version's action items). ``item_claim``/``doc_claim``/``actions_claim`` name the syncer
+#: that is sending that part until ``*_claimed_until``.
 sharepoint_outbox = Table(
     "sharepoint_outbox",
     metadata,
@@ -156,6 +157,10 @@ sharepoint_outbox = Table(
     Column("item_claimed_until", Text),
     Column("doc_claim", Text),
     Column("doc_claimed_until", Text),
+    # The version's action items in SharePoint's second list (revision 0004).
+    Column("actions_revision", Integer, nullable=False, server_default="0"),
+    Column("actions_claim", Text),
+    Column("actions_claimed_until", Text),
     PrimaryKeyConstraint("dialogue_id", "version"),
     ForeignKeyConstraint(
         ["dialogue_id", "version"],
@@ -166,12 +171,47 @@ sharepoint_outbox = Table(
 _outbox_behind = or_(
     sharepoint_outbox.c.item_revision < sharepoint_outbox.c.revision,
     sharepoint_outbox.c.doc_revision < sharepoint_outbox.c.revision,
+    sharepoint_outbox.c.actions_revision < sharepoint_outbox.c.revision,
 )
 Index(
     "sharepoint_outbox_due",
     sharepoint_outbox.c.next_attempt_at,
     sqlite_where=_outbox_behind,
     postgresql_where=_outbox_behind,
+)
+
+#: The follow-up actions of confirmed agreement versions: one row per dialogue, version and
+#: action key (revision 0004). ``owner_role`` says who does it; the status (open, done,
+#: not_needed) says who changed it and when. ``sp_item_id``/``sp_etag`` are the item in
+#: SharePoint's second list, sent through the outbox row of its agreement version;
+#: ``revision`` counts the item's local changes, ``sp_revision`` the one SharePoint has.
+action_items = Table(
+    "action_items",
+    metadata,
+    Column("dialogue_id", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("item_key", Text, nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("owner_role", Text, nullable=False),
+    Column("manager_id", Text, nullable=False),
+    Column("employee_id", Text),
+    Column("due_date", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("status_by", Text),
+    Column("status_at", Text),
+    Column("created_at", Text, nullable=False),
+    Column("sp_item_id", Text),
+    Column("sp_etag", Text),
+    Column("revision", Integer, nullable=False, server_default="1"),
+    Column("sp_revision", Integer, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("dialogue_id", "version", "item_key"),
+    ForeignKeyConstraint(
+        ["dialogue_id", "version"],
+        ["agreements.dialogue_id", "agreements.version"],
+        ondelete="CASCADE",
+    ),
+    Index("action_items_by_manager", "manager_id", "status"),
+    Index("action_items_by_employee", "employee_id", "status"),
 )
 
 #: The reminders' send ledger: one row per recipient, kind and ISO week. ``claimed_by``

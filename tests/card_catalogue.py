@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from cards.item_screens import ITEMS_SHOWN, ItemScreens
 from cards.reminder_screens import ReminderScreens
 from cards.renderer import CardRenderer
 from cards.screens import HR_LINES, MY_DATA_KINDS, STATUS_LINES, Screens, StatusData
+from core.action_items import ActionItem, items_for
 from core.agreement import build_record
 from core.answers import SelfCheckAnswers
 from core.dialogue import AWAITING_EMPLOYEE, CONFIRMED, DISPUTED, IN_PROGRESS, Dialogue
@@ -133,20 +135,54 @@ def all_cards() -> Iterator[tuple[str, dict[str, Any]]]:
                 yield f"my data {tag}", screens.my_data(t, dict.fromkeys(MY_DATA_KINDS, 3))
                 hr_records = [record] * (HR_LINES + 1)
                 yield f"hr list {tag}", screens.hr_list(t, hr_records)
-            yield from reminder_cards(ReminderScreens(renderer), t, big, tag)
+            items = many_items(record)
+            yield from item_cards(ItemScreens(renderer), t, items, tag)
+            with_items = StatusData([], many, saved, False, None, len(items), 2)
+            yield f"status with items {tag}", screens.status_card(t, with_items)
+            yield from reminder_cards(ReminderScreens(renderer), t, big, tag, items)
+
+
+def many_items(record: Any) -> list[ActionItem]:
+    """More items than a card shows, with the longest names, some for the employee."""
+    record = record.model_copy(
+        update={"employee": record.employee.model_copy(update={"id": "e", "name": "Æ" * 200})}
+    )
+    found = items_for(record)
+    assert len({i.owner_role for i in found}) >= 2, "the catalogue needs several owners"
+    return (found * (ITEMS_SHOWN // len(found) + 2))[: ITEMS_SHOWN + 3]
+
+
+def item_cards(
+    screens: ItemScreens, t: Texts, items: list[ActionItem], tag: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A manager's and an employee's open items (more than a card shows, some overdue), and
+    the card when none is left."""
+    today = date(2027, 6, 1)
+    yield f"items manager {tag}", screens.items(t, items, "m", today)
+    yield f"items employee {tag}", screens.items(t, items, "e", today)
+    yield f"items none {tag}", screens.items(t, [], "e", today)
 
 
 def reminder_cards(
-    screens: ReminderScreens, t: Texts, dialogue: Dialogue, tag: str
+    screens: ReminderScreens,
+    t: Texts,
+    dialogue: Dialogue,
+    tag: str,
+    items: list[ActionItem] | None = None,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The pulse, its answered versions, the fullest digest there can be, the nudge."""
+    """The pulse (also with the employee's open items), its answered versions, the fullest
+    digest there can be, the nudge."""
     yield f"pulse {tag}", screens.pulse(t, "2026-W49")
+    if items:
+        yield f"pulse with items {tag}", screens.pulse(t, "2026-W49", items)
     answers = dict.fromkeys(PULSE_TOPICS, "problem")
     yield f"pulse answered {tag}", screens.pulse_answered(t, answers, [])
     yield f"pulse answered shared {tag}", screens.pulse_answered(t, answers, list(PULSE_TOPICS))
     yield f"pulse snoozed {tag}", screens.answered_note(t, t("pulse.snoozed"))
     many = [dialogue] * 40
-    full = Digest(many, many, many, many, many, [(dialogue, list(PULSE_TOPICS))] * 40)
+    full = Digest(
+        many, many, many, many, many, [(dialogue, list(PULSE_TOPICS))] * 40, (items or []) * 4
+    )
     yield f"digest full {tag}", screens.digest(t, full)
     yield f"digest one line {tag}", screens.digest(t, Digest(disputed=[dialogue]))
     items = [NudgeItem("confirm", dialogue), NudgeItem("self_check", dialogue)] * 3

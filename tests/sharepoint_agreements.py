@@ -72,6 +72,7 @@ async def seed(db: Database, count: int, prefix: str = "d") -> list[Dialogue]:
 
 SITE_URL = "https://hjoerring.sharepoint.com/sites/HR"
 LIST = "Hjemmearbejdsaftaler"
+ACTIONS_LIST = "Hjemmearbejdsopgaver"
 
 
 def graph_settings(graph_url: str, **extra: object) -> dict[str, object]:
@@ -131,3 +132,27 @@ async def expected_documents(db: Database) -> dict[str, bytes]:
         name = schema.document_name(record.dialogue_id, record.version)
         found[name] = summary.render(record).encode("utf-8")
     return found
+
+
+async def expected_actions(db: Database) -> dict[str, dict]:
+    """What SharePoint's second list must show for every local action item, by key."""
+    from store.action_items import ActionItemStore
+
+    store = ActionItemStore(db)
+    found = {}
+    for row in await db.fetchall("SELECT dialogue_id, version FROM agreements"):
+        for synced in await store.for_version(row["dialogue_id"], row["version"]):
+            found[schema.action_key(synced.item)] = schema.action_fields(synced.item)
+    return found
+
+
+def actions_in_sharepoint(server: Any) -> dict[str, dict]:
+    items = server.items(ACTIONS_LIST)
+    keys = [i["fields"][schema.ACTION_KEY] for i in items]
+    assert len(keys) == len(set(keys)), "an action item is in the list twice"
+    return {
+        i["fields"][schema.ACTION_KEY]: {
+            k: v for k, v in i["fields"].items() if k not in ("id", "@odata.etag")
+        }
+        for i in items
+    }

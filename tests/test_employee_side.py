@@ -104,7 +104,9 @@ async def test_invitation_self_check_manager_sees_it_and_confirmation(manager, e
     # The self-check's missing chair became a follow-up of the agreement (R9); its answers did not.
     record = json.loads(db(db_path, "SELECT record FROM agreements")[0][0])
     assert "R9" in record["rules"]
-    assert {"rule": "R9", "kind": "action", "key": "suitable_furniture"} in record["actions"]
+    furniture = next(a for a in record["actions"] if a["key"] == "suitable_furniture")
+    assert (furniture["rule"], furniture["kind"]) == ("R9", "action")
+    assert furniture["due"]  # the deadline the review card offered (30 days by default)
     assert "sc_equipment" not in json.dumps(record)
     # Status for both sides.
     mine = json.dumps((await employee.say("status"))[0].card, ensure_ascii=False)

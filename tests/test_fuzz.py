@@ -82,7 +82,15 @@ EMPLOYEE_VERBS = (
     "dispute",
     "show_agreement",
 )
-PLAIN_VERBS = ("start", "help", "continue", "my_data", "my_data_export", "hr_export")
+PLAIN_VERBS = (
+    "start",
+    "help",
+    "continue",
+    "my_data",
+    "my_data_export",
+    "hr_export",
+    "item_status",
+)
 ALL_VERBS = tuple(DIALOGUE_VERBS) + tuple(EMPLOYEE_VERBS) + PLAIN_VERBS
 COMMANDS = (
     "hjælp",

@@ -70,6 +70,18 @@ def test_the_self_check_follows_the_laptop_threshold(tmp_path):
     assert flags(answers, more) == []
 
 
+def test_every_action_has_an_item_title_and_a_default_deadline():
+    policy = policies.active()
+    for action in policy.actions:
+        if action.kind == "action":
+            assert action.title is not None and action.due_days and action.due_days > 0
+        else:
+            assert action.title is None and action.due_days is None
+    assert policy.action("apv_covers_home").due_days == 90
+    assert texts_for("da-DK")("items.kinds.offer_eye_test") == "Tilbyd en synsprøve"
+    assert texts_for("en-US")("items.kinds.offer_eye_test") == "Offer an eye test"
+
+
 def test_texts_show_the_thresholds_value_and_plain_titles():
     da, en = texts_for("da-DK"), texts_for("en-US")
     assert "mere end 2 timer om dagen" in da("actions.separate_keyboard_mouse")
@@ -118,6 +130,33 @@ def test_texts_show_the_thresholds_value_and_plain_titles():
             'sc_equipment = "equipment"',
             'sc_equipmnt = "equipment"',
             "read_more.sc_equipmnt: there is no step 'sc_equipmnt'",
+        ),
+        # An action's item: a default deadline and a title; an info point has neither.
+        (
+            "due_days = 14\n",
+            "",
+            "actions[1] (separate_keyboard_mouse).due_days: an action needs a default deadline",
+        ),
+        (
+            "due_days = 14\n",
+            "due_days = 0\n",
+            "actions[1] (separate_keyboard_mouse).due_days: give a number of days from 1 to 366",
+        ),
+        ("due_days = 14\n", 'due_days = "two weeks"\n', "actions.1.due_days"),
+        (
+            'title.en-US = "Offer an eye test"\n',
+            "",
+            "actions.8.title",
+        ),
+        (
+            'kind = "info"\nowner = "employee"\n',
+            'kind = "info"\nowner = "employee"\ndue_days = 5\n',
+            "actions[6] (employee_contributes).due_days: only an action",
+        ),
+        (
+            '"outcome.med_discussed" = { is = "yes" }',
+            '"outcome.med_discused" = { is = "yes" }',
+            "actions[3] (med_committee).item_unless.when: there is no answer",
         ),
     ],
 )

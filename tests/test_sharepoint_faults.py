@@ -1,4 +1,5 @@
-"""The fault test: 500 agreements reach SharePoint exactly once with the right content while
+"""The fault test: 500 agreements and the action items of the confirmed ones (the second list)
+reach SharePoint exactly once with the right content while
 Graph fails 30 % of the requests (429 and 503 with Retry-After, 500, timeouts, reset
 connections, throttled requests inside batches), is down completely for a stretch, and the
 bot process is killed (SIGKILL) in the middle of the sync and started again.
@@ -19,15 +20,20 @@ import sys
 import time
 from pathlib import Path
 
+from core.action_items import DONE, NOT_NEEDED
 from settings import Settings
 from sharepoint.provisioning import provision
 from sharepoint.runtime import graph
+from store.action_items import ActionItemStore
 from store.database import Database
 from store.dialogues import DialogueStore
 from tests.graph_server import Faults, GraphServer
 from tests.sharepoint_agreements import (
+    ACTIONS_LIST,
     LIST,
     SITE_URL,
+    actions_in_sharepoint,
+    expected_actions,
     expected_documents,
     expected_items,
     graph_env,
@@ -81,8 +87,8 @@ def start_bot(server: GraphServer, database: Path) -> asyncio.subprocess.Process
 def pending(database: Path) -> int:
     with sqlite3.connect(database, timeout=5) as conn:
         return conn.execute(
-            "SELECT COUNT(*) FROM sharepoint_outbox"
-            " WHERE item_revision < revision OR doc_revision < revision"
+            "SELECT COUNT(*) FROM sharepoint_outbox WHERE item_revision < revision"
+            " OR doc_revision < revision OR actions_revision < revision"
         ).fetchone()[0]
 
 
@@ -107,7 +113,13 @@ async def test_500_agreements_survive_faults_an_outage_and_a_killed_process(tmp_
             await provision(client, SITE_URL, LIST, "", "Hjemmearbejdsaftaler")
         db = Database(database)
         await db.open()
-        dialogues = await seed(db, AGREEMENTS)
+        # 60 agreements confirmed first (their action items go to the second list, and are
+        # the first in the outbox), then 440 waiting for the employee.
+        store = DialogueStore(db)
+        early = await seed(db, 60, prefix="c")
+        for d in early:
+            await respond(store, d, confirm=True)
+        dialogues = await seed(db, AGREEMENTS - len(early))
         await db.close()
         server.faults = FAULTS
 
@@ -116,6 +128,7 @@ async def test_500_agreements_survive_faults_an_outage_and_a_killed_process(tmp_
         bot.send_signal(signal.SIGKILL)  # in the middle of the sync, requests in flight
         await bot.wait()
         synced_at_kill = len(server.items(LIST))
+        actions_at_kill = len(server.items(ACTIONS_LIST))
         assert 150 <= synced_at_kill < AGREEMENTS
 
         # While the bot is down, agreements change: confirmed, disputed and revised.
@@ -127,6 +140,14 @@ async def test_500_agreements_survive_faults_an_outage_and_a_killed_process(tmp_
         for d in dialogues[60:80]:
             await respond(store, d, confirm=False)
             await revise(store, d)
+        # Action items are marked done or not needed while the bot is down, some of them
+        # already in SharePoint: the same items are updated, none is made twice.
+        items = ActionItemStore(db)
+        closed = 0
+        for n, d in enumerate(early[:30]):
+            for synced in await items.for_version(d.id, 1):
+                status = DONE if n % 3 else NOT_NEEDED
+                closed += await items.close(synced.item, status, d.employee_id or "") is not None
         await db.close()
 
         # SharePoint is down completely when the bot comes back, for a stretch.
@@ -135,7 +156,7 @@ async def test_500_agreements_survive_faults_an_outage_and_a_killed_process(tmp_
         await until(lambda: server.stats.faults.get("down", 0) > 0, 30, "the bot to try again")
         await asyncio.sleep(1.0)  # it keeps trying, backing off, while SharePoint is down
         server.down = False
-        await until(lambda: pending(database) == 0, 50, "the outbox to empty")
+        await until(lambda: pending(database) == 0, 80, "the outbox to empty")
         bot.send_signal(signal.SIGTERM)
         await asyncio.wait_for(bot.wait(), 30)
         bot = None
@@ -144,10 +165,18 @@ async def test_500_agreements_survive_faults_an_outage_and_a_killed_process(tmp_
         await db.open()
         expected = await expected_items(db, server)
         documents = await expected_documents(db)
+        actions = await expected_actions(db)
         await db.close()
         assert len(expected) == AGREEMENTS + 20
         assert in_sharepoint(server) == expected  # each version once, with the right content
         assert server.files() == documents
+        # Every action item of the 120 confirmed versions once, in its last state.
+        assert actions_in_sharepoint(server) == actions
+        assert {k.rsplit(":", 1)[0] for k in actions} == {
+            f"{d.id}:1" for d in early + dialogues[:60]
+        }
+        statuses = [f["ActionStatus"] for f in actions.values()]
+        assert closed > 0 and sum(s != "Åben" for s in statuses) == closed
         stats = server.stats
         outer = sum(v for k, v in stats.faults.items() if k not in ("down", "batch_throttle"))
         realized = outer / (stats.http - stats.faults["down"])
@@ -163,10 +192,11 @@ async def test_500_agreements_survive_faults_an_outage_and_a_killed_process(tmp_
             assert stats.faults.get(kind, 0) > 0, kind
         assert stats.max_batch <= 20
         print(
-            f"\nfault test: {len(expected)} versions, {stats.http} HTTP requests,"
+            f"\nfault test: {len(expected)} versions, {len(actions)} action items"
+            f" ({closed} closed while the bot was down), {stats.http} HTTP requests,"
             f" {stats.batches} batches, outer faults {realized:.0%}, faults {stats.faults},"
             f" conflicts {stats.conflicts},"
-            f" items at kill {synced_at_kill}"
+            f" items at kill {synced_at_kill}, action items at kill {actions_at_kill}"
         )
     finally:
         if bot is not None and bot.returncode is None:

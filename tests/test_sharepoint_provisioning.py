@@ -59,6 +59,7 @@ async def test_provisioning_twice_changes_nothing_the_second_time(server, tmp_pa
     code, first = await run_cli(server, tmp_path, "provision")
     assert code == 0, first
     assert "changed: list created: Hjemmearbejdsaftaler" in first
+    assert "changed: list created: Hjemmearbejdsopgaver" in first
     assert "changed: folder created: Hjemmearbejdsaftaler" in first
     after_first = state(server)
     writes = (server.stats.http, len(server.lists))
@@ -67,7 +68,17 @@ async def test_provisioning_twice_changes_nothing_the_second_time(server, tmp_pa
     assert code == 0, second
     assert "Nothing to change" in second and "changed:" not in second
     assert state(server) == after_first
-    assert len(server.lists) == writes[1] == 1
+    assert len(server.lists) == writes[1] == 2  # the agreements and their actions
+    actions = {c["name"]: c for c in server.the_list("Hjemmearbejdsopgaver")["columns"].values()}
+    assert actions["ActionKey"]["indexed"] and actions["ActionKey"]["enforceUniqueValues"]
+    assert {n for n, c in actions.items() if c["indexed"]} >= {
+        "AgreementKey",
+        "DialogueId",
+        "EmployeeId",
+        "ManagerId",
+        "DueDate",
+        "ActionStatus",
+    }
 
     columns = {c["name"]: c for c in server.the_list(LIST)["columns"].values()}
     key = columns[schema.KEY]

@@ -27,8 +27,11 @@ from store.outbox import Outbox
 from tests.graph_server import Faults, GraphServer
 from tests.harness import BotServer, TeamsClient
 from tests.sharepoint_agreements import (
+    ACTIONS_LIST,
     LIST,
     SITE_URL,
+    actions_in_sharepoint,
+    expected_actions,
     expected_items,
     graph_settings,
     in_sharepoint,
@@ -103,10 +106,16 @@ async def test_every_version_is_in_the_list_once_with_its_summary(server, store)
     assert "Medarbejder Nr. 3 &lt;Ærø&gt;" in page and "<Ærø>" not in page
     assert "@page" in page and "Aftale om hjemmearbejde" in page
     assert "laptop_hours" not in page and "PRIVAT-KOMMENTAR" not in files["d00010-v1.html"].decode()
-    # A backlog travels in batches of at most 20: 50 documents and 50 items.
+    # The 10 confirmed versions' actions are in the second list, each once, as stored.
+    actions = await expected_actions(store)
+    assert actions_in_sharepoint(server) == actions
+    assert {k.rsplit(":", 1)[0] for k in actions} == {f"d{n:05d}:1" for n in range(10)}
+    # A backlog travels in batches of at most 20: 50 documents, 50 items and the actions
+    # (a pass takes 20 outbox rows, so their batches may split once more).
     assert server.stats.max_batch <= 20
-    locate = 4  # site, lists, drive, folder
-    assert server.stats.http - before == locate + 2 * math.ceil(50 / 20)
+    locate = 5  # site, the two lists, drive, folder
+    sent = server.stats.http - before - locate - 2 * math.ceil(50 / 20)
+    assert math.ceil(len(actions) / 20) <= sent <= math.ceil(len(actions) / 20) + 1
 
 
 async def test_confirmation_updates_the_same_item_with_its_etag(server, store):
@@ -121,7 +130,11 @@ async def test_confirmation_updates_the_same_item_with_its_etag(server, store):
     [after] = server.items(LIST)
     assert after["id"] == item["id"] and after["fields"]["AgreementState"] == "Bekræftet af begge"
     assert after["fields"]["ConfirmedAt"].endswith("Z")
-    assert server.stats.updates == 1 and server.stats.creates == 1
+    # One update of the agreement's item; the creates are its item and the confirmed
+    # version's action items in the second list.
+    actions = server.items(ACTIONS_LIST)
+    assert server.stats.updates == 1 and server.stats.creates == 1 + len(actions)
+    assert len(actions) == len(await expected_actions(store)) > 0
 
 
 async def test_a_create_whose_answer_was_lost_is_not_made_twice(server, store):
@@ -509,3 +522,34 @@ async def test_the_shared_window_only_moves_later_and_status_shows_it(
     assert await asyncio.to_thread(cli.main, ["status"]) == 0
     out = capsys.readouterr().out
     assert "Graph asked the bot to wait until" in out and "(HTTP 429 TooManyRequests)" in out
+
+
+async def test_an_action_marked_done_updates_only_its_item_in_the_second_list(server, store):
+    from core.action_items import DONE
+    from store.action_items import ActionItemStore
+
+    settings = await provisioned(server)
+    [d] = await seed(store, 1)
+    await respond(DialogueStore(store), d, confirm=True)
+    async with graph(settings) as client:
+        sync = syncer(store, client, settings)
+        await drain(sync)
+        before = server.items(ACTIONS_LIST)
+        creates, updates, uploads = (
+            server.stats.creates,
+            server.stats.updates,
+            server.stats.uploads,
+        )
+        items = ActionItemStore(store)
+        first = (await items.for_version(d.id, 1))[0].item
+        assert await items.close(first, DONE, d.manager_id) is not None
+        await drain(sync)
+    after = {i["fields"]["ActionKey"]: i for i in server.items(ACTIONS_LIST)}
+    assert len(after) == len(before)  # the same items, none made twice
+    changed = after[f"{d.id}:1:{first.key}"]
+    assert changed["fields"]["ActionStatus"] == "Udført"
+    assert changed["fields"]["StatusChangedAt"].endswith("Z")
+    # One update of that item; the agreement's item and document are not sent again.
+    assert server.stats.updates == updates + 1
+    assert (server.stats.creates, server.stats.uploads) == (creates, uploads)
+    assert actions_in_sharepoint(server) == await expected_actions(store)
