@@ -37,7 +37,9 @@ from core.schedule import WeeklySlot
 from core.version import VERSION
 from dialogs.agreement_answers import AgreementAnswers
 from dialogs.data_requests import DataRequests
+from dialogs.follow_up import FollowUp
 from dialogs.manager_dialogue import ManagerDialogue
+from dialogs.own_request import OwnRequest
 from dialogs.reminder_answers import ReminderAnswers
 from dialogs.reminder_messages import ReminderMessages
 from dialogs.routes import Router
@@ -55,6 +57,7 @@ from store.key_values import KeyValueStore
 from store.outbox import Outbox
 from store.personal_data import PersonalData
 from store.reminders import ReminderStore
+from store.requests import RequestStore
 from store.self_checks import SelfCheckStore
 
 log = logging.getLogger("app")
@@ -145,7 +148,13 @@ def reminder_scheduler(
 ) -> ReminderScheduler:
     """The weekly reminders: who gets what (planner), the cards, and their delivery."""
     store = ReminderStore(db)
-    planner = Planner(dialogues, self_checks, store, lambda: closed_days(clock.today().year))
+    planner = Planner(
+        dialogues,
+        self_checks,
+        store,
+        lambda: closed_days(clock.today().year),
+        RequestStore(db),
+    )
     transport = ReminderTransport(adapter, people, settings.microsoft_app_id, settings.force_locale)
     compose = ReminderMessages(planner, ReminderScreens(renderer), clock.today)
     slot = WeeklySlot(WEEKDAYS.index(settings.reminder_weekday), settings.reminder_time, clock.zone)
@@ -183,6 +192,7 @@ def create_app(settings: Settings) -> web.Application:
         sharepoint=settings.sharepoint_enabled,
     )
     dialogues, self_checks, people = DialogueStore(db), SelfCheckStore(db), ConversationStore(db)
+    requests = RequestStore(db)
     manager = ManagerDialogue(dialogues, self_checks, people, screens, today)
     agreements = AgreementAnswers(dialogues, self_checks, manager, screens)
     self_check = SelfCheckFlow(self_checks, dialogues, agreements, screens, today)
@@ -201,6 +211,8 @@ def create_app(settings: Settings) -> web.Application:
             DataRequests(PersonalData(db), dialogues, screens, settings.hr_units),
             reminder_answers,
             screens,
+            FollowUp(dialogues, requests, manager, screens, today),
+            OwnRequest(requests, self_checks, people, manager, screens, today),
         ),
         people,
         ConversationState(DatabaseStorage(KeyValueStore(db))),

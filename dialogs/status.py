@@ -47,6 +47,9 @@ class Status:
             saved=saved,
             self_check_open=await self.self_checks.open_for(actor.user_id) is not None,
             self_check_done=done.updated_at[:10] if done else None,
+            follow_ups=frozenset(
+                d.id for d in as_manager if d.follow_up_open(self.agreements.manager.today())
+            ),
         )
         result = TurnResult.show(self.screens.status_card(actor.texts, status))
         return result.extend(await self.agreements.waiting_agreements(actor, linked))

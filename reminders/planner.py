@@ -25,6 +25,7 @@ from core.reminders import (
 )
 from store.dialogues import DialogueStore
 from store.reminders import ReminderStore
+from store.requests import RequestStore
 from store.self_checks import SelfCheckStore
 
 #: The digest lists employees a reminder could not reach in the last four weeks.
@@ -55,9 +56,12 @@ class Planner:
         self_checks: SelfCheckStore,
         reminders: ReminderStore,
         closed: Callable[[], Container[date]],
+        requests: RequestStore | None = None,
     ) -> None:
         self.dialogues = dialogues
         self.self_checks = self_checks
+        #: The employees' requests for a conversation (listed in the digest).
+        self.requests = requests
         self.reminders = reminders
         self.closed = closed
 
@@ -112,8 +116,12 @@ class Planner:
                 for d in mine
                 if d.state == CONFIRMED and follow_up_due(d.answers.follow_up_date, today)
             ],
+            expired=[d for d in mine if d.expired(today)],
+            due_now=[d for d in mine if d.follow_up_open(today)],
             disputed=[d for d in mine if d.state == DISPUTED],
         )
+        if self.requests is not None:
+            digest.requests = await self.requests.open_for_manager(manager_id)
         employees = {d.employee_id: d for d in mine if d.employee_id}
         since = week_of(today - timedelta(weeks=UNREACHABLE_WEEKS))
         unreachable = await self.reminders.unreachable_since(sorted(employees), since)
