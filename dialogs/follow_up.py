@@ -1,7 +1,7 @@
 """Follow-up and renewal of a confirmed agreement.
 
-From its follow-up date on, the manager can follow an agreement up ("Følg op"); at any time
-they can reopen it with a reason. Either way the dialogue gets a new version prefilled from
+From its follow-up date on (or once the employee has asked for it), the manager can follow
+an agreement up ("Følg op"); at any time they can reopen it with a reason. Either way the dialogue gets a new version prefilled from
 the version in force and opens at the review, where the manager edits only the topics that
 changed (the step machine's "edit from the review") and sees what changed since the version
 in force. The confirmed version stays in force until the employee confirms the new one.
@@ -77,7 +77,9 @@ class FollowUp:
         if data.version != dialogue.version:
             return TurnResult.say(t("notices.stale"))
         if reason is None and not dialogue.follow_up_open(self.today()):
-            return TurnResult.say(t("follow_up.not_due"))
+            # Before the date only when the employee has asked for it (or with a reason).
+            if not await self.requests.follow_up_asked(dialogue.id):
+                return TurnResult.say(t("follow_up.not_due"))
         expected = dialogue.version
         dialogue.state, dialogue.step, dialogue.editing = IN_PROGRESS, REVIEW, False
         dialogue.reopen_reason = reason

@@ -14,7 +14,7 @@ from sqlalchemy import RowMapping, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.dialogue import Dialogue
-from core.requests import HANDLED, OPEN, ConversationRequest
+from core.requests import FOLLOW_UP, HANDLED, OPEN, ConversationRequest
 from store.database import Database, utc_now
 from store.dialogues import adding
 from store.schema import conversation_requests
@@ -67,6 +67,13 @@ class RequestStore:
         )
         return [_request(row) for row in rows]
 
+    async def follow_up_asked(self, dialogue_id: str) -> bool:
+        """Whether the employee has an open request for a follow-up of this agreement."""
+        row = await self.db.fetchone(
+            select(r.id).where(r.dialogue_id == dialogue_id, r.kind == FOLLOW_UP, r.state == OPEN)
+        )
+        return row is not None
+
     @staticmethod
     async def _handle(conn: AsyncConnection, request_id: str, dialogue_id: str) -> bool:
         result = await conn.execute(
@@ -90,7 +97,7 @@ class RequestStore:
         async with self.db.transaction() as conn:
             result = await conn.execute(
                 update(conversation_requests)
-                .where(r.dialogue_id == dialogue_id, r.kind == "follow_up", r.state == OPEN)
+                .where(r.dialogue_id == dialogue_id, r.kind == FOLLOW_UP, r.state == OPEN)
                 .values(state=HANDLED, handled_at=utc_now())
             )
             return result.rowcount
