@@ -125,7 +125,13 @@ async def retention_loop(data: PersonalData, retention_days: int) -> None:
             now = datetime.now(UTC)
             removed = await data.purge_self_checks(now, retention_days)
             pulses = await data.purge_pulses(now, retention_days)
-            log.info("retention: %s self-checks and %s pulse answers deleted", removed, pulses)
+            requests = await data.purge_requests(now, retention_days)
+            log.info(
+                "retention: %s self-checks, %s pulse answers and %s requests deleted",
+                removed,
+                pulses,
+                requests,
+            )
         except Exception as error:  # noqa: BLE001 - try again tomorrow
             log.error("retention job failed: %s", type(error).__name__)
         await asyncio.sleep(RETENTION_EVERY.total_seconds())

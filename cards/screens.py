@@ -61,6 +61,7 @@ MY_DATA_KINDS = (
     "dialogues_about_me",
     "agreements",
     "self_checks",
+    "conversation_requests",
     "conversations",
     "pulse_answers",
     "reminders_sent",

@@ -4,7 +4,8 @@ its erasure, and the retention of self-checks.
 SharePoint records are not touched here: they follow the municipality's archive rules (see
 docs/deploy.md). Agreements are kept as long as the municipality keeps personnel records; the
 employee's self-check answers are kept only ``retention_days`` after the employee's last
-agreement ended, and weekly pulse answers ``retention_days`` after they were given.
+agreement ended, weekly pulse answers ``retention_days`` after they were given, and an
+employee's request for a conversation ``retention_days`` after the manager acted on it.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from typing import Any
 
 from sqlalchemy import Delete, Select, Update, delete, not_, or_, select, update
 
+from core.requests import HANDLED
 from store.database import Database
 from store.schema import (
     agreements,
     conversation_refs,
+    conversation_requests,
     dialogues,
     pulse_answers,
     reminder_ledger,
@@ -45,7 +48,7 @@ class PersonalData:
                     item[column] = json.loads(item[column])
             return items
 
-        d, a, s = dialogues.c, agreements.c, self_checks.c
+        d, a, s, req = dialogues.c, agreements.c, self_checks.c, conversation_requests.c
         refs, pulse = conversation_refs.c, pulse_answers.c
         pref, ledger = reminder_preferences.c, reminder_ledger.c
         return {
@@ -73,6 +76,11 @@ class PersonalData:
             "self_checks": await rows(
                 select(self_checks).where(s.employee_id == user_id).order_by(s.created_at),
                 "answers",
+            ),
+            "conversation_requests": await rows(
+                select(conversation_requests)
+                .where(or_(req.employee_id == user_id, req.manager_id == user_id))
+                .order_by(req.created_at)
             ),
             "conversations": await rows(
                 select(
@@ -123,6 +131,18 @@ class PersonalData:
                 "conversations",
                 delete(conversation_refs).where(conversation_refs.c.user_id == user_id),
             ),
+            (
+                "requests",
+                delete(conversation_requests).where(
+                    conversation_requests.c.employee_id == user_id
+                ),
+            ),
+            (
+                "requests_as_manager",
+                update(conversation_requests)
+                .where(conversation_requests.c.manager_id == user_id)
+                .values(manager_name=ERASED),
+            ),
             ("pulse_answers", delete(pulse_answers).where(pulse_answers.c.employee_id == user_id)),
             (
                 "reminder_preferences",
@@ -148,6 +168,19 @@ class PersonalData:
             result = await conn.execute(
                 delete(self_checks).where(
                     s.updated_at < cutoff, not_(s.employee_id.in_(still_needed))
+                )
+            )
+            return result.rowcount
+
+    async def purge_requests(self, now: datetime, retention_days: int) -> int:
+        """Delete the employees' requests that were handled longer ago than the retention
+        period; an open request stays until the manager acts on it."""
+        cutoff = (now - timedelta(days=retention_days)).isoformat()
+        r = conversation_requests.c
+        async with self.db.transaction() as conn:
+            result = await conn.execute(
+                delete(conversation_requests).where(
+                    r.state == HANDLED, r.handled_at.is_not(None), r.handled_at < cutoff
                 )
             )
             return result.rowcount
