@@ -19,7 +19,7 @@ from core.texts import texts_for
 
 KEY = "AgreementKey"
 
-STATES = ("awaiting_employee", "confirmed", "disputed")
+STATES = ("awaiting_employee", "confirmed", "disputed", "superseded")
 DECISIONS = ("approved", "approved_with_conditions", "not_approved")
 INITIATORS = ("employee", "employer")
 
