@@ -343,7 +343,12 @@ class Screens:
             header.append(
                 {
                     "title": t("agreement.replaces"),
-                    "value": t("agreement.replaces_value", version=record.replaces_version),
+                    "value": t(
+                        "agreement.replaces_value"
+                        if record.state == AWAITING_EMPLOYEE
+                        else "agreement.replaces_done",
+                        version=record.replaces_version,
+                    ),
                 }
             )
         if record.reopen_reason:
