@@ -212,7 +212,7 @@ async def test_a_double_click_on_follow_up_starts_it_once(pair, db_path):
     assert rows(db_path, "SELECT version FROM dialogues")[0][0] == version
 
 
-async def test_an_expired_agreement_can_be_followed_up_and_shows_in_the_digest(pair, db_path):
+async def test_an_expired_agreement_can_be_followed_up(pair, db_path):
     manager, employee = pair
     await confirmed_agreement(manager, employee, valid_until=TODAY)
     # The end date passes (the card only takes today or later, so the store is changed).
@@ -221,3 +221,30 @@ async def test_an_expired_agreement_can_be_followed_up_and_shows_in_the_digest(p
     execute(db_path, "UPDATE dialogues SET answers = ?", json.dumps(answers))
     status = (await manager.say("status"))[0]
     assert has_verb(status.card, "follow_up")
+
+
+async def test_the_digest_lists_due_expired_and_asked_for_until_handled(pair, bot, db_path):
+    from tests.test_reminders import run_at, send_time
+
+    manager, employee = pair
+    tm = texts(manager)
+    await confirmed_agreement(manager, employee, follow_up_date=TODAY, valid_until=TODAY)
+    comment = "Nye opgaver" if employee.user.locale == "da-DK" else "New tasks"
+    await press(employee, "ask_follow_up", comment=comment)
+    await run_at(bot, send_time(bot, 1))  # next week: the date has passed, the end date too
+    digest = [s for s in manager.seen() if s.card and tm("digest.title") in dumped(s.card)]
+    assert len(digest) == 1
+    shown = dumped(digest[0].card)
+    assert tm("digest.follow_ups") in shown
+    assert tm("digest.expired") in shown
+    assert tm("digest.request_follow_up", employee=employee.user.name) in shown
+    # Its "Følg op" starts the follow-up; the next digest no longer lists it as due.
+    sent = await manager.submit(digest[0], action_data(digest[0].card, "follow_up"))
+    assert tm("follow_up.intro", employee=employee.user.name) in said(sent)
+    await run_at(bot, send_time(bot, 2))
+    later = [s for s in manager.seen() if s.card and tm("digest.title") in dumped(s.card)][-1]
+    shown = dumped(later.card)
+    assert tm("digest.unfinished") in shown
+    for gone in ("digest.follow_ups", "digest.expired", "digest.requests"):
+        assert tm(gone) not in shown, gone
+    assert not has_verb(later.card, "follow_up")
