@@ -37,9 +37,12 @@ def _day(timestamp: str) -> date:
 
 
 def active_agreement(d: Dialogue) -> bool:
-    """Confirmed, and home working was not refused."""
+    """Confirmed (also while a follow-up works on its next version), and home working was not
+    refused."""
     return (
-        d.state == CONFIRMED and d.employee_id is not None and d.answers.decision != "not_approved"
+        (d.state == CONFIRMED or d.is_renewal)
+        and d.employee_id is not None
+        and d.answers.decision != "not_approved"
     )
 
 
