@@ -39,7 +39,9 @@ from core.version import VERSION
 from dialogs.action_items import ActionItemAnswers
 from dialogs.agreement_answers import AgreementAnswers
 from dialogs.data_requests import DataRequests
+from dialogs.follow_up import FollowUp
 from dialogs.manager_dialogue import ManagerDialogue
+from dialogs.own_request import OwnRequest
 from dialogs.reminder_answers import ReminderAnswers
 from dialogs.reminder_messages import ReminderMessages
 from dialogs.routes import Router
@@ -58,6 +60,7 @@ from store.key_values import KeyValueStore
 from store.outbox import Outbox
 from store.personal_data import PersonalData
 from store.reminders import ReminderStore
+from store.requests import RequestStore
 from store.self_checks import SelfCheckStore
 
 log = logging.getLogger("app")
@@ -126,11 +129,14 @@ async def retention_loop(data: PersonalData, retention_days: int, sharepoint: bo
             removed = await data.purge_self_checks(now, retention_days)
             pulses = await data.purge_pulses(now, retention_days)
             items = await data.purge_action_items(now, retention_days, sharepoint=sharepoint)
+            requests = await data.purge_requests(now, retention_days)
             log.info(
-                "retention: %s self-checks, %s pulse answers and %s closed action items deleted",
+                "retention: %s self-checks, %s pulse answers, %s closed action items and %s"
+                " requests deleted",
                 removed,
                 pulses,
                 items,
+                requests,
             )
         except Exception as error:  # noqa: BLE001 - try again tomorrow
             log.error("retention job failed: %s", type(error).__name__)
@@ -160,6 +166,7 @@ def reminder_scheduler(
         store,
         lambda: closed_days(clock.today().year),
         ActionItemStore(db),
+        RequestStore(db),
     )
     transport = ReminderTransport(adapter, people, settings.microsoft_app_id, settings.force_locale)
     compose = ReminderMessages(planner, ReminderScreens(renderer), clock.today)
@@ -199,6 +206,7 @@ def create_app(settings: Settings) -> web.Application:
         today=today,
     )
     dialogues, self_checks, people = DialogueStore(db), SelfCheckStore(db), ConversationStore(db)
+    requests = RequestStore(db)
     manager = ManagerDialogue(dialogues, self_checks, people, screens, today)
     agreements = AgreementAnswers(dialogues, self_checks, manager, screens)
     self_check = SelfCheckFlow(self_checks, dialogues, agreements, screens, today)
@@ -219,6 +227,8 @@ def create_app(settings: Settings) -> web.Application:
             reminder_answers,
             screens,
             items,
+            FollowUp(dialogues, requests, manager, screens, today),
+            OwnRequest(requests, self_checks, people, manager, screens, today),
         ),
         people,
         ConversationState(DatabaseStorage(KeyValueStore(db))),

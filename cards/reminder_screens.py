@@ -15,6 +15,8 @@ from core.texts import Texts
 
 #: The most lines a digest section shows, plus one "and N more".
 DIGEST_LINES = 15
+#: "Følg op" buttons on the digest, beside status and stop (Teams shows few actions).
+DIGEST_BUTTONS = 3
 
 
 def _stop(kind: str) -> dict[str, Any]:
@@ -88,6 +90,27 @@ class ReminderScreens:
                     for d in digest.follow_ups
                 ],
             ),
+            (
+                "expired",
+                [
+                    t(
+                        "digest.expired_line",
+                        employee=employee_display(d, t),
+                        date=view.day(d.answers.valid_until, t),
+                    )
+                    for d in digest.expired
+                ],
+            ),
+            (
+                "requests",
+                [
+                    t(
+                        f"digest.request_{r.kind}",
+                        employee=r.employee_name or t("fields.employee.picked"),
+                    )
+                    for r in digest.requests
+                ],
+            ),
             ("disputed", names(digest.disputed)),
             ("unreachable", names(digest.unreachable)),
             (
@@ -113,6 +136,13 @@ class ReminderScreens:
             intro=t("digest.intro"),
             sections=sections,
             buttons=self._buttons(t),
+            follow_ups=[
+                {
+                    "title": t("buttons.follow_up_with", employee=employee_display(d, t)),
+                    "data": {"verb": "follow_up", "dialogue_id": d.id, "version": d.version},
+                }
+                for d in digest.due_now[:DIGEST_BUTTONS]
+            ],
             data_stop=_stop(DIGEST),
         )
 

@@ -16,12 +16,15 @@ from core.answers import AgreementRecord, DialogueAnswers, FormAnswers
 from core.dialogue import AWAITING_EMPLOYEE, CONFIRMED, DISPUTED, IN_PROGRESS, Dialogue
 from core.fields import (
     EQUIPMENT_ITEMS,
+    NOTE_MAX,
+    REQUEST,
     REVIEW,
     SELF_CHECK_BY_ID,
     SELF_CHECK_FOR_TOPIC,
     STEPS_BY_ID,
     Step,
 )
+from core.requests import FOLLOW_UP, ConversationRequest
 from core.rules import RuleHit, evaluate
 from core.self_check import SelfCheck, flags
 from core.texts import Texts
@@ -31,6 +34,7 @@ HELP_COMMANDS = (
     "help",
     "start",
     "self_check",
+    "request",
     "continue",
     "status",
     "cancel",
@@ -49,6 +53,7 @@ BUTTONS = (
     "conclude",
     "edit",
     "continue",
+    "request",
 )
 COMMENT_MAX = 1000
 HR_LINES = 30
@@ -59,6 +64,7 @@ MY_DATA_KINDS = (
     "agreements",
     "action_items",
     "self_checks",
+    "conversation_requests",
     "conversations",
     "pulse_answers",
     "reminders_sent",
@@ -187,11 +193,13 @@ class Screens:
         values: dict[str, Any] | None = None,
         errors: list[FieldError] | None = None,
         self_check: SelfCheck | None = None,
+        in_force: AgreementRecord | None = None,
     ) -> dict[str, Any]:
         """The card for the dialogue's current step, prefilled with what is known; a topic
-        card also shows the employee's self-check for that topic."""
+        card also shows the employee's self-check for that topic. ``in_force``: the confirmed
+        version a follow-up starts from (the review shows what changed since)."""
         if dialogue.step == REVIEW:
-            return self.review(dialogue, t, self_check)
+            return self.review(dialogue, t, self_check, in_force)
         step = STEPS_BY_ID[dialogue.step]
         sc_step = SELF_CHECK_FOR_TOPIC.get(step.id)
         return self._form(
@@ -264,13 +272,28 @@ class Screens:
         ]
 
     def review(
-        self, dialogue: Dialogue, t: Texts, self_check: SelfCheck | None = None
+        self,
+        dialogue: Dialogue,
+        t: Texts,
+        self_check: SelfCheck | None = None,
+        in_force: AgreementRecord | None = None,
     ) -> dict[str, Any]:
         hits = evaluate(dialogue.answers, flag_keys(self_check))
+        changes = None
+        if in_force is not None:
+            lines = view.changes(in_force.answers, dialogue.answers, t)
+            changes = {
+                "title": t("follow_up.changes_title", version=in_force.version),
+                "lines": lines or [t("follow_up.no_changes")],
+                "reason": t("follow_up.reason_line", reason=dialogue.reopen_reason)
+                if dialogue.reopen_reason
+                else None,
+            }
         return self.renderer.render(
             "review",
             title=t("steps.review.title"),
-            intro=t("steps.review.intro"),
+            intro=t("follow_up.review_intro") if in_force else t("steps.review.intro"),
+            changes=changes,
             progress=view.progress(dialogue, t),
             employee_line=t("review.employee_line", employee=employee_display(dialogue, t)),
             sections=view.sections(dialogue.answers, t),
@@ -311,9 +334,14 @@ class Screens:
         *,
         confirm: dict[str, Any] | None = None,
         intro: str | None = None,
+        manage: Dialogue | None = None,
+        ask: Dialogue | None = None,
+        follow_up_due: bool = False,
     ) -> dict[str, Any]:
         """An agreement version; with ``confirm`` (the envelope of the dialogue) it carries the
-        employee's buttons: confirm, or disagree with a comment."""
+        employee's buttons: confirm, or disagree with a comment. With ``manage`` (the
+        manager's confirmed dialogue) it offers "Følg op" when due and reopening with a
+        reason; with ``ask`` (the employee's) asking for a new conversation."""
         outcome = STEPS_BY_ID["outcome"]
         header = [
             {
@@ -341,8 +369,26 @@ class Screens:
             {"title": t("agreement.version"), "value": str(record.version)},
             {"title": t("agreement.state"), "value": t(f"states.{record.state}")},
         ]
+        if record.valid_until:
+            header.insert(
+                5, {"title": t("agreement.valid_until"), "value": view.day(record.valid_until, t)}
+            )
         if record.reason:
             header.insert(4, {"title": t("agreement.reason"), "value": record.reason})
+        if record.replaces_version:
+            header.append(
+                {
+                    "title": t("agreement.replaces"),
+                    "value": t(
+                        "agreement.replaces_value"
+                        if record.state == AWAITING_EMPLOYEE
+                        else "agreement.replaces_done",
+                        version=record.replaces_version,
+                    ),
+                }
+            )
+        if record.reopen_reason:
+            header.append({"title": t("agreement.reopen_reason"), "value": record.reopen_reason})
         if record.employee_comment:
             header.append({"title": t("agreement.comment"), "value": record.employee_comment})
         buttons = None
@@ -357,8 +403,32 @@ class Screens:
                 "confirm": {**confirm, "verb": "confirm"},
                 "dispute": {**confirm, "verb": "dispute"},
             }
+        renewal = None
+        if manage is not None:
+            envelope = {"dialogue_id": manage.id, "version": manage.version}
+            renewal = {
+                "follow_up_title": t("buttons.follow_up"),
+                "follow_up": {**envelope, "verb": "follow_up"} if follow_up_due else None,
+                "reopen_title": t("follow_up.reopen"),
+                "reopen_label": view.input_label(t("follow_up.reason_label"), True, t),
+                "reopen_error": t("follow_up.reason_needed"),
+                "reopen_max": NOTE_MAX,
+                "reopen": {**envelope, "verb": "reopen"},
+                "send_title": t("follow_up.reopen_send"),
+            }
+        asking = None
+        if ask is not None:
+            asking = {
+                "title": t("request.ask_title"),
+                "label": t("request.comment_label"),
+                "max": COMMENT_MAX,
+                "send_title": t("request.send"),
+                "data": {"verb": "ask_follow_up", "dialogue_id": ask.id},
+            }
         return self.renderer.render(
             "agreement",
+            renewal=renewal,
+            asking=asking,
             title=t("agreement.title"),
             intro=intro,
             header=header,
@@ -367,6 +437,51 @@ class Screens:
             stored_note=t(self.storage_note),
             confirm=buttons,
             **self._rules_context(recorded_hits(record), t, record.answers),
+        )
+
+    # --- the employee's requests -----------------------------------------------------------
+
+    def request_form(
+        self, t: Texts, values: dict[str, Any], errors: list[FieldError], has_self_check: bool
+    ) -> dict[str, Any]:
+        """The employee names their manager and may attach their finished self-check."""
+        f = view.form_view(REQUEST, t, values, people_picker=self.people_picker)
+        return self.renderer.render(
+            "request_form",
+            title=t("request.title"),
+            intro=t("request.intro"),
+            errors=view.error_lines(REQUEST, errors, t),
+            error_intro=t("errors.intro"),
+            manager=f["manager"],
+            attach=f["attach_self_check"] if has_self_check else None,
+            no_self_check=None if has_self_check else t("request.no_self_check"),
+            button=t("request.send"),
+        )
+
+    def request_received(
+        self,
+        request: ConversationRequest,
+        t: Texts,
+        *,
+        employee: str,
+        button: str,
+        data: dict[str, Any],
+        self_check: SelfCheck | None = None,
+    ) -> dict[str, Any]:
+        """The manager's card for an employee's request, with the button that acts on it."""
+        if request.kind == FOLLOW_UP:
+            body = t("request.follow_up_body", employee=employee)
+        else:
+            body = t("request.conversation_body", employee=employee)
+        return self.renderer.render(
+            "request_received",
+            title=t("request.received_title"),
+            body=body,
+            comment_title=t("request.comment_title") if request.comment else None,
+            comment=request.comment,
+            self_check=view.self_check_view(self_check, t) if self_check else None,
+            button=button,
+            data=data,
         )
 
     def invitation(self, dialogue: Dialogue, t: Texts) -> dict[str, Any]:
@@ -423,6 +538,8 @@ class Screens:
             intro=t("self_check.done_with_flags") if advice else t("self_check.done_no_flags"),
             advice=advice,
             outro=t("self_check.shared_with_manager"),
+            request_title=t("buttons.request"),
+            request_hint=t("self_check.request_hint"),
         )
 
     def overview(
@@ -481,6 +598,11 @@ class Screens:
             d: " " + (t("storage.saved") if saved else t("storage.pending")) + "."
             for d, saved in (status.saved or {}).items()
         }
+        for d in status.as_manager + status.about_me:
+            if d.is_renewal:  # the confirmed version still applies
+                marks[d.id] = (
+                    marks.get(d.id, "") + " " + t("status.in_force", version=d.in_force_version)
+                )
         if status.as_manager:
             sections.extend(_manager_groups(status.as_manager, t, marks))
             for d in [d for d in status.as_manager if d.is_open][:STATUS_BUTTONS]:
@@ -490,6 +612,14 @@ class Screens:
                         "data": {"verb": "continue", "dialogue_id": d.id},
                     }
                 )
+            due = [d for d in status.as_manager if d.id in status.follow_ups]
+            for d in due[:STATUS_BUTTONS]:
+                buttons.append(
+                    {
+                        "title": t("buttons.follow_up_with", employee=employee_display(d, t)),
+                        "data": {"verb": "follow_up", "dialogue_id": d.id, "version": d.version},
+                    }
+                )
         shown = [d for d in status.about_me if d.agreement_version > 0]
         if shown:
             facts = [
@@ -497,7 +627,8 @@ class Screens:
                 for d in shown[:STATUS_LINES]
             ]
             sections.append({"title": t("status.as_employee"), "facts": facts})
-            for d in [d for d in shown if d.state == AWAITING_EMPLOYEE][:STATUS_BUTTONS]:
+            answerable = [d for d in shown if d.state in (AWAITING_EMPLOYEE, CONFIRMED)]
+            for d in answerable[:STATUS_BUTTONS]:
                 buttons.append(
                     {
                         "title": t("buttons.show_agreement", manager=d.manager_name),
@@ -540,6 +671,8 @@ class StatusData:
     #: The user's open action items, and how many of them are past their deadline.
     open_items: int = 0
     overdue_items: int = 0
+    #: The manager's confirmed dialogues that are due for a follow-up (or have expired).
+    follow_ups: frozenset[str] = frozenset()
 
 
 def _manager_groups(

@@ -214,3 +214,26 @@ def editable_steps(dialogue: Dialogue, t: Texts) -> list[dict[str, str]]:
         for sid in STEPS_BY_ID
         if dialogue.can_edit(sid)
     ]
+
+
+def changes(before: DialogueAnswers, after: DialogueAnswers, t: Texts) -> list[str]:
+    """What changed between two versions of the answers, one line per answer that differs:
+    "Topic – question: old → new"."""
+    lines = []
+    for s in FORM_STEPS:
+        old, new = before.values(s.id), after.values(s.id)
+        for f in s.fields:
+            if old.get(f.id) in (None, "", []) and new.get(f.id) in (None, "", []):
+                continue
+            if old.get(f.id) == new.get(f.id):
+                continue
+            lines.append(
+                t(
+                    "follow_up.change_line",
+                    step=t(f"steps.{s.id}.title"),
+                    label=t(f"fields.{f.id}.label"),
+                    old=display(f, old.get(f.id), t),
+                    new=display(f, new.get(f.id), t),
+                )
+            )
+    return lines

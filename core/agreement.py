@@ -76,6 +76,9 @@ def build_record(
         reason=a.outcome.reason if a.outcome else None,
         med_discussed=a.outcome.med_discussed if a.outcome else None,
         follow_up_date=a.follow_up_date,
+        valid_until=a.valid_until,
+        replaces_version=dialogue.in_force_version or None,
+        reopen_reason=dialogue.reopen_reason,
         started_at=dialogue.created_at,
         concluded_at=concluded_at,
     )

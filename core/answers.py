@@ -137,6 +137,8 @@ class OutcomeStep(StepAnswers):
     conditions: str | None = None
     reason: str | None = None
     follow_up_date: date | None = None
+    #: "Gælder til": the agreement's optional end date.
+    valid_until: date | None = None
 
 
 class FormAnswers(BaseModel):
@@ -206,6 +208,10 @@ class DialogueAnswers(FormAnswers):
     @property
     def follow_up_date(self) -> date | None:
         return self.outcome.follow_up_date if self.outcome else None
+
+    @property
+    def valid_until(self) -> date | None:
+        return self.outcome.valid_until if self.outcome else None
 
 
 # --- the employee's self-check ---------------------------------------------------------------
@@ -318,6 +324,12 @@ class AgreementRecord(BaseModel):
     #: Whether the MED committee had discussed the unit's systematic home working.
     med_discussed: YesNo | None = None
     follow_up_date: date | None = None
+    #: "Gælder til": the last day the agreement applies (None: until it is followed up).
+    valid_until: date | None = None
+    #: The confirmed version this one replaces once it is confirmed (None: the first).
+    replaces_version: int | None = None
+    #: Why the manager reopened the confirmed agreement before its follow-up date.
+    reopen_reason: str | None = None
     started_at: str = ""
     concluded_at: str = ""
     employee_comment: str | None = None

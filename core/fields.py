@@ -178,6 +178,8 @@ OUTCOME = Step(
         Field("reason", "text", max_len=NOTE_MAX, multiline=True),
         # The follow-up; when not approved, an optional date for a new assessment.
         Field("follow_up_date", "date"),
+        # "Gælder til": optional; after it the agreement has expired (the digest says so).
+        Field("valid_until", "date"),
     ),
 )
 
@@ -192,6 +194,16 @@ FORM_STEPS: tuple[Step, ...] = (
     OUTCOME,
 )
 REVIEW = "review"
+
+#: The employee's own request for a conversation: the manager, and the self-check if wanted.
+REQUEST = Step(
+    "request",
+    None,
+    (
+        Field("manager", "person", required=True, max_len=SHORT_MAX),
+        Field("attach_self_check", "toggle"),
+    ),
+)
 
 
 STEPS_BY_ID: dict[str, Step] = {s.id: s for s in FORM_STEPS}

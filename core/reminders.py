@@ -77,6 +77,12 @@ class Digest:
     pulse_problems: list[tuple[Any, list[str]]] = field(default_factory=list)
     #: Open action items past their deadline (core/action_items.py), whoever owns them.
     overdue_items: list[Any] = field(default_factory=list)
+    #: Confirmed agreements past their "gælder til" date, until they are followed up.
+    expired: list[Any] = field(default_factory=list)
+    #: Employees' open requests for a conversation.
+    requests: list[Any] = field(default_factory=list)
+    #: The follow-ups that can start now (a "Følg op" button each).
+    due_now: list[Any] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -85,6 +91,8 @@ class Digest:
                 self.awaiting_employee,
                 self.unfinished,
                 self.follow_ups,
+                self.expired,
+                self.requests,
                 self.disputed,
                 self.unreachable,
                 self.pulse_problems,

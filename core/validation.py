@@ -205,6 +205,9 @@ def _outcome_checks(
             errors.append(FieldError("follow_up_date", "date_window"))
     elif approved:  # when not approved, a date for a new assessment may be left out
         errors.append(FieldError("follow_up_date", "required"))
+    until = values.get("valid_until")
+    if until and date.fromisoformat(until) < today:
+        errors.append(FieldError("valid_until", "date_past"))
     return errors
 
 

@@ -106,15 +106,20 @@ class AgreementAnswers:
         to_manager = texts_for(dialogue.locale)
         employee = employee_display(dialogue, to_manager)
         if state == CONFIRMED:
+            due = dialogue.follow_up_open(self.manager.today())
             return TurnResult(
-                replace=self.screens.agreement(record, t, check),
+                replace=self.screens.agreement(record, t, check, ask=dialogue),
                 replies=[Reply(text=t("notices.confirmed_employee"))],
                 notify=[
                     Notify(
                         dialogue.manager_id,
                         [
                             Reply(text=to_manager("notices.confirmed_manager", employee=employee)),
-                            Reply(card=self.screens.agreement(record, to_manager, check)),
+                            Reply(
+                                card=self.screens.agreement(
+                                    record, to_manager, check, manage=dialogue, follow_up_due=due
+                                )
+                            ),
                         ],
                     )
                 ],
@@ -137,10 +142,22 @@ class AgreementAnswers:
             return TurnResult.say(t("notices.not_yours"))
         if dialogue.agreement_version == 0:
             return TurnResult.say(t("notices.stale"))
-        if dialogue.state == AWAITING_EMPLOYEE and actor.user_id == dialogue.employee_id:
+        is_employee = actor.user_id == dialogue.employee_id
+        if dialogue.state == AWAITING_EMPLOYEE and is_employee:
             return TurnResult.show(await self._confirmation_card(dialogue, t))
-        record = await self.dialogues.agreement(dialogue.id, dialogue.agreement_version)
+        # The version in force, while there is one; else the newest.
+        version = dialogue.in_force_version or dialogue.agreement_version
+        record = await self.dialogues.agreement(dialogue.id, version)
         if record is None:
             return TurnResult.say(t("notices.stale"))
         check = await self.self_checks.latest_done(dialogue.employee_id)
-        return TurnResult.show(self.screens.agreement(record, t, check))
+        confirmed = dialogue.state == CONFIRMED
+        card = self.screens.agreement(
+            record,
+            t,
+            check,
+            manage=dialogue if confirmed and not is_employee else None,
+            ask=dialogue if confirmed and is_employee else None,
+            follow_up_due=dialogue.follow_up_open(self.manager.today()),
+        )
+        return TurnResult.show(card)

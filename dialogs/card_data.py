@@ -119,6 +119,27 @@ class AgreementRef(CardData):
     dialogue_id: Id
 
 
+class FollowUpCard(CardData):
+    """Follow up or reopen the agreement in force, from the dialogue at this version."""
+
+    dialogue_id: Id
+    version: StrictInt
+    reason: Any = None  # reopen only; checked by the handler
+
+
+class AskCard(CardData):
+    """The employee asks for a new conversation about an agreement, maybe with a comment."""
+
+    dialogue_id: Id
+    comment: Any = None  # optional; checked by the handler
+
+
+class RequestRef(CardData):
+    """ "Start samtalen" on an employee's request."""
+
+    request_id: Id
+
+
 class PulseCard(CardData):
     week: Week
 

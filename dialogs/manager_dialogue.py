@@ -18,7 +18,15 @@ from cards.screens import Screens, employee_display, flag_keys
 from core.action_items import chosen_due, item_actions
 from core.agreement import build_record
 from core.answers import AgreementRecord, StepAnswers
-from core.dialogue import AWAITING_EMPLOYEE, CANCELLED, DISPUTED, IN_PROGRESS, SEQUENCE, Dialogue
+from core.dialogue import (
+    AWAITING_EMPLOYEE,
+    CANCELLED,
+    CONFIRMED,
+    DISPUTED,
+    IN_PROGRESS,
+    SEQUENCE,
+    Dialogue,
+)
 from core.fields import REVIEW, Step
 from core.rules import evaluate
 from core.texts import Texts, texts_for
@@ -70,7 +78,10 @@ class ManagerDialogue(StepFlow[Dialogue]):
     ) -> dict[str, Any]:
         """The manager's card for the dialogue's current step, with the employee's self-check."""
         check = await self.self_checks.latest_done(form.employee_id)
-        return self.screens.step(form, t, values, errors, check)
+        in_force = None
+        if form.is_renewal and form.step == REVIEW:
+            in_force = await self.store.agreement(form.id, form.in_force_version)
+        return self.screens.step(form, t, values, errors, check, in_force)
 
     def extra_errors(self, form: Dialogue, step: Step, values: dict[str, Any]) -> list[FieldError]:
         if step.id == "employee" and self.screens.people_picker:
@@ -175,6 +186,8 @@ class ManagerDialogue(StepFlow[Dialogue]):
     async def _cancel(self, dialogue: Dialogue, actor: Actor, data: DialogueCard) -> TurnResult:
         t = actor.texts
         expected, title = dialogue.version, t(f"steps.{dialogue.step}.title")
+        if dialogue.is_renewal:
+            return await self._cancel_renewal(dialogue, expected, title, t)
         dialogue.state = CANCELLED
         if not await self.commit(dialogue, expected):
             return self.stale(t)
@@ -182,6 +195,23 @@ class ManagerDialogue(StepFlow[Dialogue]):
         return TurnResult(
             replace=self.screens.answered(title, t("review.cancelled")),
             replies=[Reply(text=t("commands.cancelled", employee=employee_display(dialogue, t)))],
+        )
+
+    async def _cancel_renewal(
+        self, dialogue: Dialogue, expected: int, title: str, t: Texts
+    ) -> TurnResult:
+        """A follow-up that is given up: the agreement in force stays, with its answers."""
+        in_force = await self.store.agreement(dialogue.id, dialogue.in_force_version)
+        assert in_force is not None, "the version in force is stored"
+        dialogue.answers = in_force.answers.model_copy(deep=True)
+        dialogue.state, dialogue.step, dialogue.editing = CONFIRMED, REVIEW, False
+        dialogue.reopen_reason = None
+        if not await self.commit(dialogue, expected):
+            return self.stale(t)
+        log.info("follow-up cancelled", extra={"dialogue": dialogue.id})
+        return TurnResult(
+            replace=self.screens.answered(title, t("review.cancelled")),
+            replies=[Reply(text=t("follow_up.cancelled", version=in_force.version))],
         )
 
     async def edit(self, actor: Actor, data: EditCard) -> TurnResult:
@@ -270,6 +300,8 @@ class ManagerDialogue(StepFlow[Dialogue]):
         """The agreement, sent to the employee with the buttons to confirm or disagree."""
         envelope = {"dialogue_id": dialogue.id, "version": dialogue.version, "step": dialogue.step}
         intro = to_employee("notices.awaiting_intro")
+        if record.replaces_version:
+            intro = to_employee("follow_up.awaiting_intro", version=record.replaces_version)
         if record.decision == "not_approved":  # plainly what happens now, and what next
             when = (
                 to_employee(

@@ -26,17 +26,22 @@ from dialogs.card_data import (
     AgreementCard,
     AgreementRef,
     Argument,
+    AskCard,
     CardData,
     DialogueCard,
     EditCard,
+    FollowUpCard,
     ItemCard,
     Pointed,
     PulseCard,
+    RequestRef,
     SelfCheckCard,
     StopCard,
 )
 from dialogs.data_requests import DataRequests
+from dialogs.follow_up import FollowUp
 from dialogs.manager_dialogue import ManagerDialogue
+from dialogs.own_request import OwnRequest
 from dialogs.reminder_answers import ReminderAnswers
 from dialogs.self_check import SelfCheckFlow
 from dialogs.status import Status
@@ -70,6 +75,8 @@ class Router:
         reminders: ReminderAnswers,
         screens: Screens,
         items: ActionItemAnswers,
+        follow_up: FollowUp,
+        own_request: OwnRequest,
     ) -> None:
         self.manager = manager
         self.self_check = self_check
@@ -95,6 +102,14 @@ class Router:
             "edit": Route(EditCard, manager.edit),
             "conclude": Route(DialogueCard, manager.conclude),
             "revise": Route(DialogueCard, manager.revise),
+            # Follow-up and renewal of an agreement in force.
+            "follow_up": Route(FollowUpCard, follow_up.follow_up),
+            "reopen": Route(FollowUpCard, follow_up.reopen),
+            "ask_follow_up": Route(AskCard, follow_up.ask, refusal="notices.not_employee"),
+            # The employee's own request for a conversation.
+            "request": Route(CardData, own_request.show),
+            "request_send": Route(CardData, own_request.send),
+            "request_start": Route(RequestRef, own_request.start, refusal="request.not_yours"),
             # The employee's self-check and answer to the agreement.
             "sc_start": Route(CardData, self_check.start),
             "sc_next": Route(SelfCheckCard, self_check.next),

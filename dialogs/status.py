@@ -55,6 +55,9 @@ class Status:
             self_check_done=done.updated_at[:10] if done else None,
             open_items=len(items),
             overdue_items=sum(item.overdue(today) for item in items),
+            follow_ups=frozenset(
+                d.id for d in as_manager if d.follow_up_open(self.agreements.manager.today())
+            ),
         )
         result = TurnResult.show(self.screens.status_card(actor.texts, status))
         if items:  # each with its buttons: done, or not needed

@@ -27,6 +27,7 @@ from core.reminders import (
 from store.action_items import ActionItemStore
 from store.dialogues import DialogueStore
 from store.reminders import ReminderStore
+from store.requests import RequestStore
 from store.self_checks import SelfCheckStore
 
 #: The digest lists employees a reminder could not reach in the last four weeks.
@@ -38,9 +39,12 @@ def _day(timestamp: str) -> date:
 
 
 def active_agreement(d: Dialogue) -> bool:
-    """Confirmed, and home working was not refused."""
+    """Confirmed (also while a follow-up works on its next version), and home working was not
+    refused."""
     return (
-        d.state == CONFIRMED and d.employee_id is not None and d.answers.decision != "not_approved"
+        (d.state == CONFIRMED or d.is_renewal)
+        and d.employee_id is not None
+        and d.answers.decision != "not_approved"
     )
 
 
@@ -58,11 +62,14 @@ class Planner:
         reminders: ReminderStore,
         closed: Callable[[], Container[date]],
         items: ActionItemStore | None = None,
+        requests: RequestStore | None = None,
     ) -> None:
         self.dialogues = dialogues
         #: The action items (None: the digest and the pulse do not mention them).
         self.items = items
         self.self_checks = self_checks
+        #: The employees' requests for a conversation (listed in the digest).
+        self.requests = requests
         self.reminders = reminders
         self.closed = closed
 
@@ -121,8 +128,12 @@ class Planner:
                 for d in mine
                 if d.state == CONFIRMED and follow_up_due(d.answers.follow_up_date, today)
             ],
+            expired=[d for d in mine if d.expired(today)],
+            due_now=[d for d in mine if d.follow_up_open(today)],
             disputed=[d for d in mine if d.state == DISPUTED],
         )
+        if self.requests is not None:
+            digest.requests = await self.requests.open_for_manager(manager_id)
         employees = {d.employee_id: d for d in mine if d.employee_id}
         since = week_of(today - timedelta(weeks=UNREACHABLE_WEEKS))
         unreachable = await self.reminders.unreachable_since(sorted(employees), since)

@@ -23,7 +23,7 @@ KEY = "AgreementKey"
 #: The action items list's unique key: "<dialogue id>:<version>:<action key>".
 ACTION_KEY = "ActionKey"
 
-STATES = ("awaiting_employee", "confirmed", "disputed")
+STATES = ("awaiting_employee", "confirmed", "disputed", "superseded")
 DECISIONS = ("approved", "approved_with_conditions", "not_approved")
 INITIATORS = ("employee", "employer")
 

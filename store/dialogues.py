@@ -16,7 +16,7 @@ from sqlalchemy import RowMapping, Select, insert, select, update
 
 from core.action_items import items_for
 from core.answers import AgreementRecord, DialogueAnswers
-from core.dialogue import AWAITING_EMPLOYEE, CONFIRMED, Dialogue
+from core.dialogue import AWAITING_EMPLOYEE, CONFIRMED, SUPERSEDED, Dialogue
 from store import action_items, outbox
 from store.connections import StoreConnection
 from store.database import Database, utc_now
@@ -41,6 +41,8 @@ def _dialogue(row: RowMapping) -> Dialogue:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         agreement_version=row["agreement_version"],
+        in_force_version=row["in_force_version"],
+        reopen_reason=row["reopen_reason"],
     )
 
 
@@ -56,7 +58,27 @@ def _changes(dialogue: Dialogue) -> dict[str, Any]:
         "answers": json.dumps(dialogue.answers.to_json()),
         "updated_at": dialogue.updated_at,
         "agreement_version": dialogue.agreement_version,
+        "in_force_version": dialogue.in_force_version,
+        "reopen_reason": dialogue.reopen_reason,
     }
+
+
+def adding(db: Database, dialogue: Dialogue) -> Any:
+    """The insert of a new dialogue that does nothing when a unique key is taken."""
+    now = utc_now()
+    dialogue.created_at = dialogue.updated_at = now
+    return (
+        db.insert(dialogues)
+        .values(
+            id=dialogue.id,
+            manager_id=dialogue.manager_id,
+            manager_name=dialogue.manager_name,
+            locale=dialogue.locale,
+            created_at=now,
+            **_changes(dialogue),
+        )
+        .on_conflict_do_nothing()
+    )
 
 
 _SELECT: Select[Any] = select(dialogues)
@@ -72,20 +94,7 @@ class DialogueStore:
     async def create(self, dialogue: Dialogue) -> Dialogue:
         """Store a new dialogue. When the manager already has an untouched one (two presses
         of Start that arrived together), that one is returned and nothing is added."""
-        now = utc_now()
-        dialogue.created_at = dialogue.updated_at = now
-        add = (
-            self.db.insert(dialogues)
-            .values(
-                id=dialogue.id,
-                manager_id=dialogue.manager_id,
-                manager_name=dialogue.manager_name,
-                locale=dialogue.locale,
-                created_at=now,
-                **_changes(dialogue),
-            )
-            .on_conflict_do_nothing()
-        )
+        add = adding(self.db, dialogue)
         async with self.db.transaction() as conn:
             added = (await conn.execute(add)).rowcount
         if added:
@@ -161,32 +170,51 @@ class DialogueStore:
         """The employee's answer to the newest agreement version (confirmed or disputed);
         a confirmation adds the version's action items.
 
+        A confirmed version comes into force; the version that was in force until then is
+        marked superseded and sent to SharePoint again, in the same transaction.
         Returns the updated agreement record, or None when the dialogue changed meanwhile.
         """
         now = utc_now()
         dialogue.updated_at = now
         dialogue.state = state
+        replaced = None
+        if state == CONFIRMED:
+            if dialogue.in_force_version not in (0, dialogue.agreement_version):
+                replaced = dialogue.in_force_version
+            dialogue.in_force_version, dialogue.reopen_reason = dialogue.agreement_version, None
         async with self.db.transaction() as conn:
             if not await self._update(conn, dialogue, expected_version):
                 return None
-            this = (a.dialogue_id == dialogue.id, a.version == dialogue.agreement_version)
-            stored = (await conn.execute(select(a.record).where(*this))).scalar_one()
-            record = AgreementRecord.model_validate_json(stored).model_copy(
-                update={"state": state, "employee_comment": comment, "answered_at": now}
-            )
-            await conn.execute(
-                update(agreements)
-                .where(*this)
-                .values(
-                    state=state,
-                    employee_comment=comment,
-                    answered_at=now,
-                    record=json.dumps(record.to_json()),
-                )
+            record = await self._set_state(
+                conn, dialogue.id, dialogue.agreement_version, state, comment, now
             )
             if state == CONFIRMED:
                 await action_items.add(conn, items_for(record))
-            await outbox.enqueue(conn, dialogue.id, dialogue.agreement_version)
+            if replaced is not None:
+                await self._set_state(conn, dialogue.id, replaced, SUPERSEDED)
+        return record
+
+    @staticmethod
+    async def _set_state(
+        conn: StoreConnection,
+        dialogue_id: str,
+        version: int,
+        state: str,
+        comment: str | None = None,
+        answered_at: str | None = None,
+    ) -> AgreementRecord:
+        """One agreement version's new state (with the employee's answer, if given), queued
+        for SharePoint."""
+        this = (a.dialogue_id == dialogue_id, a.version == version)
+        stored = (await conn.execute(select(a.record).where(*this))).scalar_one()
+        changes: dict[str, Any] = {"state": state}
+        if answered_at is not None:
+            changes |= {"employee_comment": comment, "answered_at": answered_at}
+        record = AgreementRecord.model_validate_json(stored).model_copy(update=changes)
+        await conn.execute(
+            update(agreements).where(*this).values(**changes, record=json.dumps(record.to_json()))
+        )
+        await outbox.enqueue(conn, dialogue_id, version)
         return record
 
     async def not_cancelled(self) -> list[Dialogue]:

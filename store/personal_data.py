@@ -4,9 +4,10 @@ its erasure, and the retention of self-checks.
 SharePoint records are not touched here: they follow the municipality's archive rules (see
 docs/deploy.md). Agreements are kept as long as the municipality keeps personnel records; the
 employee's self-check answers are kept only ``retention_days`` after the employee's last
-agreement ended, weekly pulse answers ``retention_days`` after they were given, and action
-items that were closed ``retention_days`` after they were closed (open ones stay with their
-agreement).
+agreement ended, weekly pulse answers ``retention_days`` after they were given, action items
+that were closed ``retention_days`` after they were closed (open ones stay with their
+agreement), and an employee's request for a conversation ``retention_days`` after the manager
+acted on it.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from typing import Any
 
 from sqlalchemy import Delete, Select, Update, delete, not_, or_, select, true, update
 
+from core.requests import HANDLED
 from store.database import Database
 from store.schema import (
     action_items,
     agreements,
     conversation_refs,
+    conversation_requests,
     dialogues,
     pulse_answers,
     reminder_ledger,
@@ -49,7 +52,13 @@ class PersonalData:
                     item[column] = json.loads(item[column])
             return items
 
-        d, a, s, i = dialogues.c, agreements.c, self_checks.c, action_items.c
+        d, a, s, i, req = (
+            dialogues.c,
+            agreements.c,
+            self_checks.c,
+            action_items.c,
+            conversation_requests.c,
+        )
         refs, pulse = conversation_refs.c, pulse_answers.c
         pref, ledger = reminder_preferences.c, reminder_ledger.c
         return {
@@ -92,6 +101,11 @@ class PersonalData:
                 )
                 .where(or_(i.manager_id == user_id, i.employee_id == user_id))
                 .order_by(i.created_at, i.dialogue_id, i.version, i.item_key)
+            ),
+            "conversation_requests": await rows(
+                select(conversation_requests)
+                .where(or_(req.employee_id == user_id, req.manager_id == user_id))
+                .order_by(req.created_at)
             ),
             "conversations": await rows(
                 select(
@@ -148,6 +162,16 @@ class PersonalData:
                 "conversations",
                 delete(conversation_refs).where(conversation_refs.c.user_id == user_id),
             ),
+            (
+                "requests",
+                delete(conversation_requests).where(conversation_requests.c.employee_id == user_id),
+            ),
+            (
+                "requests_as_manager",
+                update(conversation_requests)
+                .where(conversation_requests.c.manager_id == user_id)
+                .values(manager_name=ERASED),
+            ),
             ("pulse_answers", delete(pulse_answers).where(pulse_answers.c.employee_id == user_id)),
             (
                 "reminder_preferences",
@@ -197,6 +221,19 @@ class PersonalData:
                     i.status != "open",
                     i.status_at < cutoff,
                     not_(unsent.exists()) if sharepoint else true(),
+                )
+            )
+            return result.rowcount
+
+    async def purge_requests(self, now: datetime, retention_days: int) -> int:
+        """Delete the employees' requests that were handled longer ago than the retention
+        period; an open request stays until the manager acts on it."""
+        cutoff = (now - timedelta(days=retention_days)).isoformat()
+        r = conversation_requests.c
+        async with self.db.transaction() as conn:
+            result = await conn.execute(
+                delete(conversation_requests).where(
+                    r.state == HANDLED, r.handled_at.is_not(None), r.handled_at < cutoff
                 )
             )
             return result.rowcount

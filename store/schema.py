@@ -46,6 +46,9 @@ dialogues = Table(
     Column("created_at", Text, nullable=False),
     Column("updated_at", Text, nullable=False),
     Column("agreement_version", Integer, nullable=False, server_default="0"),
+    # The confirmed version in force while a newer one is worked on (revision 0005).
+    Column("in_force_version", Integer, nullable=False, server_default="0"),
+    Column("reopen_reason", Text),
     Index("dialogues_by_manager", "manager_id", "state"),
     Index("dialogues_by_employee", "employee_id", "state"),
     # At most one untouched dialogue (in progress, nothing answered: version 1) per manager:
@@ -130,6 +133,38 @@ self_checks = Table(
         unique=True,
         sqlite_where=text("state = 'in_progress'"),
         postgresql_where=text("state = 'in_progress'"),
+    ),
+)
+
+#: An employee's requests: a new conversation about an agreement ("follow_up") or a first
+#: conversation with the manager they named ("conversation"), until the manager starts it.
+conversation_requests = Table(
+    "conversation_requests",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("employee_id", Text, nullable=False),
+    Column("employee_name", Text),
+    Column("manager_id", Text, nullable=False),
+    Column("manager_name", Text),
+    Column("dialogue_id", Text),
+    Column("comment", Text),
+    Column("self_check_id", Text),
+    Column("state", Text, nullable=False),
+    Column("locale", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("handled_at", Text),
+    Index("conversation_requests_by_manager", "manager_id", "state"),
+    Index("conversation_requests_by_employee", "employee_id"),
+    # Two copies of one request that arrive together make one (revision 0005).
+    Index(
+        "one_open_request_per_pair",
+        "employee_id",
+        "manager_id",
+        "kind",
+        unique=True,
+        sqlite_where=text("state = 'open'"),
+        postgresql_where=text("state = 'open'"),
     ),
 )
 

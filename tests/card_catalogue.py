@@ -13,11 +13,12 @@ from cards.renderer import CardRenderer
 from cards.screens import HR_LINES, MY_DATA_KINDS, STATUS_LINES, Screens, StatusData
 from core.action_items import ActionItem, items_for
 from core.agreement import build_record
-from core.answers import SelfCheckAnswers
+from core.answers import AgreementRecord, SelfCheckAnswers
 from core.dialogue import AWAITING_EMPLOYEE, CONFIRMED, DISPUTED, IN_PROGRESS, Dialogue
 from core.dialogue import SEQUENCE as DIALOGUE_SEQUENCE
-from core.fields import FORM_STEPS, SELF_CHECK_STEPS, STEPS_BY_ID
+from core.fields import FORM_STEPS, NOTE_MAX, REQUEST, SELF_CHECK_STEPS, STEPS_BY_ID
 from core.reminders import PULSE_TOPICS, Digest
+from core.requests import COMMENT_MAX, CONVERSATION, FOLLOW_UP, KINDS, ConversationRequest
 from core.self_check import DONE, SelfCheck
 from core.texts import LOCALES, Texts, texts_for
 from core.validation import validate_step
@@ -99,6 +100,7 @@ def all_cards() -> Iterator[tuple[str, dict[str, Any]]]:
             disputed = record.model_copy(update={"state": DISPUTED, "employee_comment": "Æ" * 1000})
             yield f"agreement disputed {tag}", screens.agreement(disputed, t)
             yield f"dispute {tag}", screens.dispute(big, "Æ" * 1000, t)
+            yield from follow_up_cards(screens, t, big, record, check, tag)
             yield f"invitation {tag}", screens.invitation(big, t)
             yield f"cancel {tag}", screens.cancel_question(answered_dialogue(locale, "tasks"), t)
             for step in SELF_CHECK_STEPS:
@@ -129,7 +131,8 @@ def all_cards() -> Iterator[tuple[str, dict[str, Any]]]:
                 d.employee_name = "Æ" * 200
                 many.append(d)
             saved = {d.id: i % 2 == 0 for i, d in enumerate(many)}
-            full = StatusData(many, many, saved, True, None)
+            due = frozenset(d.id for d in many if d.state == CONFIRMED)
+            full = StatusData(many, many, saved, True, None, follow_ups=due)
             yield f"status full {tag}", screens.status_card(t, full)
             if not picker:
                 yield f"my data {tag}", screens.my_data(t, dict.fromkeys(MY_DATA_KINDS, 3))
@@ -163,6 +166,61 @@ def item_cards(
     yield f"items none {tag}", screens.items(t, [], "e", today)
 
 
+def follow_up_cards(
+    screens: Screens,
+    t: Texts,
+    big: Dialogue,
+    record: AgreementRecord,
+    check: SelfCheck,
+    tag: str,
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Follow-up and renewal, and the employee's requests: the largest of each card."""
+    confirmed = long_text_dialogue(big.locale)
+    confirmed.state, confirmed.agreement_version, confirmed.in_force_version = CONFIRMED, 1, 1
+    in_force = record.model_copy(update={"state": CONFIRMED})
+    yield (
+        f"agreement manager follow-up {tag}",
+        screens.agreement(in_force, t, check, manage=confirmed, follow_up_due=True),
+    )
+    yield f"agreement manager reopen {tag}", screens.agreement(in_force, t, manage=confirmed)
+    yield f"agreement employee ask {tag}", screens.agreement(in_force, t, ask=confirmed)
+    renewal = long_text_dialogue(big.locale)
+    renewal.in_force_version, renewal.reopen_reason = 1, "Æ" * NOTE_MAX
+    before = answered_dialogue(big.locale, "review")  # every answer differs from the long one
+    v1 = build_record(before, 1, CONFIRMED, "2026-11-26")
+    yield f"review follow-up changes {tag}", screens.review(renewal, t, check, v1)
+    yield f"review follow-up unchanged {tag}", screens.review(before, t, None, v1)
+    v2 = build_record(renewal, 2, AWAITING_EMPLOYEE, "2026-11-27").model_copy(
+        update={"replaces_version": 1, "valid_until": date(2027, 12, 31)}
+    )
+    yield f"agreement version 2 {tag}", screens.agreement(v2, t, check)
+    yield f"request form {tag}", screens.request_form(t, {}, [], True)
+    yield f"request form no self-check {tag}", screens.request_form(t, {}, [], False)
+    _, errors = validate_step(REQUEST, {}, date.today())
+    yield f"request form errors {tag}", screens.request_form(t, {}, errors, True)
+    for kind in KINDS:
+        request = ConversationRequest(
+            id="r" * 32,
+            kind=kind,
+            employee_id="e",
+            manager_id="m",
+            locale=big.locale,
+            comment="Æ" * COMMENT_MAX if kind == FOLLOW_UP else None,
+        )
+        data = {"verb": "request_start", "request_id": request.id}
+        yield (
+            f"request received {kind} {tag}",
+            screens.request_received(
+                request,
+                t,
+                employee="Æ" * 200,
+                button=t("buttons.start_requested"),
+                data=data,
+                self_check=check if kind == CONVERSATION else None,
+            ),
+        )
+
+
 def reminder_cards(
     screens: ReminderScreens,
     t: Texts,
@@ -180,8 +238,33 @@ def reminder_cards(
     yield f"pulse answered shared {tag}", screens.pulse_answered(t, answers, list(PULSE_TOPICS))
     yield f"pulse snoozed {tag}", screens.answered_note(t, t("pulse.snoozed"))
     many = [dialogue] * 40
+    requests = [
+        ConversationRequest(
+            id="r",
+            kind=kind,
+            employee_id="e",
+            manager_id="m",
+            locale="da-DK",
+            employee_name="Æ" * 200,
+        )
+        for kind in KINDS
+    ] * 20
+    expired = Dialogue(**{**dialogue.__dict__})
+    expired.answers = dialogue.answers.model_copy(deep=True)
+    expired.answers.put(
+        "outcome", {**expired.answers.values("outcome"), "valid_until": "2026-01-31"}
+    )
     full = Digest(
-        many, many, many, many, many, [(dialogue, list(PULSE_TOPICS))] * 40, (items or []) * 4
+        many,
+        many,
+        many,
+        many,
+        many,
+        [(dialogue, list(PULSE_TOPICS))] * 40,
+        expired=[expired] * 40,
+        requests=requests,
+        due_now=many,
+        overdue_items=(items or []) * 4,
     )
     yield f"digest full {tag}", screens.digest(t, full)
     yield f"digest one line {tag}", screens.digest(t, Digest(disputed=[dialogue]))

@@ -135,7 +135,7 @@ async def test_erasure_removes_exactly_one_persons_local_data(session, bot, conn
     assert "HR-adgang" in joined(await limited.say(f"hr slet {EMPLOYEE.aad_object_id}"))
     hr = TeamsClient(session, bot, connector, person("Anna HR", HR_ALL_ID))
     said = joined(await hr.say(f"hr slet {EMPLOYEE.aad_object_id}"))
-    assert "1 selvtjek, 1 samtaler, 1 aftaleversioner og 0 opgaver" in said
+    assert "1 selvtjek, 1 samtaler, 1 aftaleversioner, 0 opgaver og 0 ønsker om en samtale" in said
     assert rows(db_path, "SELECT COUNT(*) FROM self_checks") == [(0,)]
     assert rows(db_path, "SELECT employee_name FROM dialogues") == [("Ole Olsen",)]
     assert rows(db_path, "SELECT COUNT(*) FROM agreements") == [(1,)]

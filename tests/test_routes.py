@@ -44,7 +44,7 @@ def calls() -> list[tuple[str, Any]]:
 @pytest.fixture
 def router(calls) -> Router:
     r = Recorder(calls)
-    return Router(r, r, r, r, r, r, Screens(), r)  # type: ignore[arg-type]  # stand-ins for each
+    return Router(r, r, r, r, r, r, Screens(), r, r, r)  # type: ignore[arg-type]  # stand-ins for each
 
 
 async def test_a_button_and_its_typed_command_reach_the_same_handler(router, calls):

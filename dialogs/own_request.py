@@ -1,0 +1,173 @@
+"""The employee's own request for a home-working conversation.
+
+The employee names their manager (Teams' people picker; a typed name in local mode, found
+among the people who have talked with the bot, as the manager's "start" finds the employee)
+and may attach their finished self-check. The manager gets a card with "Start samtalen",
+which opens the dialogue with the employee chosen and "the employee wished it" filled in;
+the self-check shows beside the topics as in every dialogue. One open request per employee
+and manager: a second press is told the request exists; only the first "Start samtalen"
+starts a dialogue.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from cards.screens import Screens, employee_display
+from core.dialogue import Dialogue
+from core.fields import REQUEST
+from core.requests import CONVERSATION, ConversationRequest
+from core.texts import texts_for
+from core.validation import FieldError, is_entra_id, validate_step
+from dialogs.card_data import CardData, RequestRef
+from dialogs.manager_dialogue import ManagerDialogue
+from dialogs.turn import Actor, Notify, Reply, TurnResult
+from store.conversations import ConversationStore
+from store.requests import RequestStore
+from store.self_checks import SelfCheckStore
+
+log = logging.getLogger(__name__)
+
+#: Where a dialogue started from a request opens: the employee step is answered already.
+FIRST_STEP = "tasks"
+
+
+class OwnRequest:
+    def __init__(
+        self,
+        requests: RequestStore,
+        self_checks: SelfCheckStore,
+        people: ConversationStore,
+        manager: ManagerDialogue,
+        screens: Screens,
+        today: Callable[[], date],
+    ) -> None:
+        self.requests = requests
+        self.self_checks = self_checks
+        self.people = people
+        self.manager = manager
+        self.screens = screens
+        self.today = today
+
+    async def _form(
+        self,
+        actor: Actor,
+        values: dict[str, Any] | None = None,
+        errors: list[FieldError] | None = None,
+    ) -> dict[str, Any]:
+        has_check = await self.self_checks.latest_done(actor.user_id) is not None
+        return self.screens.request_form(actor.texts, values or {}, errors or [], has_check)
+
+    async def show(self, actor: Actor, data: CardData | None = None) -> TurnResult:
+        return TurnResult.show(await self._form(actor))
+
+    async def _manager_id(self, actor: Actor, value: str) -> str | FieldError:
+        if self.screens.people_picker:
+            return value if is_entra_id(value) else FieldError("manager", "not_a_manager")
+        found = await self.people.users_named(value)
+        found.discard(actor.user_id)
+        if len(found) != 1:
+            return FieldError("manager", "manager_unknown")
+        return found.pop()
+
+    async def send(self, actor: Actor, data: CardData) -> TurnResult:
+        t = actor.texts
+        values, errors = validate_step(REQUEST, data.inputs, self.today())
+        manager_id: str | FieldError = FieldError("manager", "required")
+        if not errors:
+            manager_id = await self._manager_id(actor, values["manager"])
+            if manager_id == actor.user_id:
+                manager_id = FieldError("manager", "not_yourself")
+        if isinstance(manager_id, FieldError):
+            errors = errors or [manager_id]
+            return TurnResult(replace=await self._form(actor, values, errors))
+        check = (
+            await self.self_checks.latest_done(actor.user_id)
+            if values.get("attach_self_check")
+            else None
+        )
+        manager_name = None if self.screens.people_picker else values["manager"]
+        request, added = await self.requests.create(
+            ConversationRequest(
+                id=uuid.uuid4().hex,
+                kind=CONVERSATION,
+                employee_id=actor.user_id,
+                employee_name=actor.name or None,
+                manager_id=manager_id,
+                manager_name=manager_name,
+                self_check_id=check.id if check else None,
+                locale=actor.locale,
+            )
+        )
+        manager = manager_name or t("request.your_manager")
+        if not added:
+            return TurnResult.say(t("request.already_sent", manager=manager))
+        log.info("conversation requested")
+        # The manager's language is not known here: the employee's is used.
+        to_manager = texts_for(actor.locale)
+        card = self.screens.request_received(
+            request,
+            to_manager,
+            employee=actor.name or to_manager("fields.employee.picked"),
+            button=to_manager("buttons.start_requested"),
+            data={"verb": "request_start", "request_id": request.id},
+            self_check=check,
+        )
+        return TurnResult(
+            replace=self.screens.answered(t("request.title"), t("request.sending")),
+            notify=[
+                Notify(
+                    manager_id,
+                    [Reply(card=card)],
+                    if_unreachable=t("request.unreachable", manager=manager),
+                    if_reached=t("request.sent", manager=manager),
+                )
+            ],
+        )
+
+    async def start(self, actor: Actor, data: RequestRef) -> TurnResult:
+        """ "Start samtalen": the dialogue, with the employee and their wish filled in."""
+        t = actor.texts
+        request = await self.requests.get(data.request_id)
+        if request is None or request.manager_id != actor.user_id or request.kind != CONVERSATION:
+            log.warning("request start refused: not the manager's request")
+            return TurnResult.say(t("request.not_yours"))
+        if not request.is_open:
+            return TurnResult.say(t("request.handled"))
+        dialogue = Dialogue(
+            id=uuid.uuid4().hex,
+            manager_id=actor.user_id,
+            manager_name=actor.name,
+            locale=actor.locale,
+            employee_id=request.employee_id,
+            employee_name=request.employee_name,
+            step=FIRST_STEP,
+            # Not version 1: that is an untouched dialogue, of which a manager has one.
+            version=2,
+        )
+        chosen = request.employee_id if self.screens.people_picker else request.employee_name
+        dialogue.answers.put(
+            "employee", {"employee": chosen or request.employee_id, "initiated_by": "employee"}
+        )
+        if not await self.requests.start_dialogue(request.id, dialogue):
+            return TurnResult.say(t("request.handled"))
+        log.info("dialogue started from a request", extra={"dialogue": dialogue.id})
+        to_employee = texts_for(request.locale)
+        return TurnResult(
+            replace=self.screens.answered(t("request.received_title"), t("request.started_note")),
+            replies=[
+                Reply(text=t("request.started", employee=employee_display(dialogue, t))),
+                Reply(card=await self.manager.card(dialogue, t)),
+            ],
+            dialogue_id=dialogue.id,
+            notify=[
+                Notify(
+                    request.employee_id,
+                    [Reply(text=to_employee("request.employee_told", manager=actor.name))],
+                )
+            ],
+        )
