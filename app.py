@@ -35,6 +35,7 @@ from core import policy as policies
 from core.reminders import week_of
 from core.schedule import WeeklySlot
 from core.version import VERSION
+from dialogs.access import Access
 from dialogs.agreement_answers import AgreementAnswers
 from dialogs.data_requests import DataRequests
 from dialogs.manager_dialogue import ManagerDialogue
@@ -43,6 +44,9 @@ from dialogs.reminder_messages import ReminderMessages
 from dialogs.routes import Router
 from dialogs.self_check import SelfCheckFlow
 from dialogs.status import Status
+from dialogs.substitutes import Substitutes
+from directory.cache import AnswerCache
+from directory.graph_directory import GraphDirectory
 from reminders.clock import Clock
 from reminders.delivery import Delivery
 from reminders.planner import Planner
@@ -56,6 +60,7 @@ from store.outbox import Outbox
 from store.personal_data import PersonalData
 from store.reminders import ReminderStore
 from store.self_checks import SelfCheckStore
+from store.substitutes import SubstituteStore
 
 log = logging.getLogger("app")
 
@@ -76,6 +81,15 @@ def check_mode(settings: Settings) -> None:
     problem = settings.reminder_problem()
     if problem:
         raise StartupRefused(f"Reminder settings: {problem}.")
+    problem = settings.access_problem()
+    if problem:
+        raise StartupRefused(f"Access settings: {problem}.")
+    if settings.checks_directory:
+        from sharepoint.credentials import credential_problem
+
+        problem = credential_problem(settings)
+        if problem:
+            raise StartupRefused(f"Access checks need Graph: {problem}.")
     if settings.local_mode and settings.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning(
             "LOCAL MODE on HOST=%s: anyone who can reach this address can act as any user."
@@ -90,6 +104,31 @@ def check_mode(settings: Settings) -> None:
         )
     else:
         log.info("Bot Framework channel authentication is on (app id set).")
+    log_access_checks(settings)
+
+
+def log_access_checks(settings: Settings) -> None:
+    """Say at start which access checks are on (ids and names are never logged)."""
+    if not settings.checks_directory:
+        why = "local mode" if settings.local_mode else "ACCESS_CHECKS=off"
+        log.warning(
+            "ACCESS CHECKS OFF (%s): the manager of an employee is not checked in Entra ID;"
+            " HR is read only from HR_USERS (%d users).",
+            why,
+            len(settings.hr_units),
+        )
+        return
+    log.info(
+        "access checks on through Graph: the employee's manager, a named substitute or HR for"
+        " the unit leads a dialogue; HR from %d groups and %d listed users; %d work-environment"
+        " groups; managers' group %s; answers kept %g min; a directory that does not answer"
+        " refuses the action.",
+        len(settings.hr_group_units),
+        len(settings.hr_units),
+        len(settings.work_environment_units),
+        "named" if settings.manager_group_id else "not named (any user may start)",
+        settings.access_cache_minutes,
+    )
 
 
 def store_of(settings: Settings) -> Database:
@@ -183,7 +222,16 @@ def create_app(settings: Settings) -> web.Application:
         sharepoint=settings.sharepoint_enabled,
     )
     dialogues, self_checks, people = DialogueStore(db), SelfCheckStore(db), ConversationStore(db)
-    manager = ManagerDialogue(dialogues, self_checks, people, screens, today)
+    substitutes = SubstituteStore(KeyValueStore(db))
+    access = Access(
+        dialogues,
+        substitutes,
+        hr_users=settings.hr_units,
+        hr_groups=settings.hr_group_units,
+        work_environment_groups=settings.work_environment_units,
+        manager_group=settings.manager_group_id,
+    )
+    manager = ManagerDialogue(dialogues, self_checks, people, screens, today, access)
     agreements = AgreementAnswers(dialogues, self_checks, manager, screens)
     self_check = SelfCheckFlow(self_checks, dialogues, agreements, screens, today)
     outbox = Outbox(db) if settings.sharepoint_enabled else None
@@ -198,9 +246,11 @@ def create_app(settings: Settings) -> web.Application:
             self_check,
             agreements,
             Status(dialogues, self_checks, agreements, screens, outbox),
-            DataRequests(PersonalData(db), dialogues, screens, settings.hr_units),
+            DataRequests(PersonalData(db), dialogues, screens, access.hr_units),
             reminder_answers,
             screens,
+            access,
+            Substitutes(substitutes, people, access),
         ),
         people,
         ConversationState(DatabaseStorage(KeyValueStore(db))),
@@ -255,9 +305,25 @@ def create_app(settings: Settings) -> web.Application:
             reminders.stop()  # sends under way finish; nothing new starts
             await task
 
+    async def directory(app: web.Application):  # an aiohttp cleanup context
+        """With the access checks on: Graph for the directory questions, with its own short
+        timeout and Retry-After window (a throttled SharePoint sync does not hold turns)."""
+        if not settings.checks_directory:
+            yield
+            return
+        from sharepoint.runtime import graph
+
+        quick = settings.model_copy(update={"graph_timeout": settings.access_timeout})
+        async with graph(quick) as client:
+            access.directory = GraphDirectory(
+                client, AnswerCache(settings.access_cache_minutes * 60)
+            )
+            yield
+
     # Cleanup contexts start in this order and stop in the reverse: the store is open before
     # any background job starts and closes after the last one has stopped.
     app.cleanup_ctx.append(store)
+    app.cleanup_ctx.append(directory)
     app.cleanup_ctx.append(retention)
     app.cleanup_ctx.append(sharepoint_sync)
     app.cleanup_ctx.append(weekly_reminders)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cards.screens import MY_DATA_KINDS, Screens
@@ -64,7 +65,7 @@ class DataRequests:
         data: PersonalData,
         dialogues: DialogueStore,
         screens: Screens,
-        hr_units: dict[str, frozenset[str]],
+        hr_units: Callable[[Actor], Awaitable[frozenset[str] | None]],
     ) -> None:
         self.data = data
         self.dialogues = dialogues
@@ -83,8 +84,9 @@ class DataRequests:
 
     # --- HR -----------------------------------------------------------------------------------
 
-    def _units(self, actor: Actor) -> frozenset[str] | None:
-        return self.hr_units.get(actor.user_id.lower())
+    async def _units(self, actor: Actor) -> frozenset[str] | None:
+        """The units the actor is HR for (lists and groups, dialogs/access.py), or None."""
+        return await self.hr_units(actor)
 
     async def _records(self, units: frozenset[str]) -> list[AgreementRecord]:
         """The newest version of each agreement in the HR user's units."""
@@ -99,14 +101,14 @@ class DataRequests:
 
     async def hr_list(self, actor: Actor, data: Any = None) -> TurnResult:
         t = actor.texts
-        units = self._units(actor)
+        units = await self._units(actor)
         if units is None:
             return self._refused(t)
         records = await self._records(units)
         return TurnResult.show(self.screens.hr_list(t, records))
 
     async def hr_export(self, actor: Actor, data: Any = None) -> TurnResult:
-        units = self._units(actor)
+        units = await self._units(actor)
         if units is None:
             return self._refused(actor.texts)
         log.info("agreement records exported by HR")
@@ -115,7 +117,7 @@ class DataRequests:
     async def hr_erase(self, actor: Actor, data: Argument) -> TurnResult:
         t = actor.texts
         person = data.argument
-        units = self._units(actor)
+        units = await self._units(actor)
         if units is None or "*" not in units:
             return self._refused(t)
         if not person or len(person) > 64:

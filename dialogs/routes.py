@@ -7,6 +7,12 @@ that returns a ``TurnResult``.
 
 Dialogues hold personal data and happen only in the 1:1 chat; in a group chat only the help
 answers.
+
+Who may use a verb is part of its entry: ``access`` names the rule of dialogs/access.py
+(MANAGES to start, LEADS for every verb on a dialogue: only the employee's manager, their
+substitute or HR for the unit, HR for HR's commands). It runs after the data was read and
+before the handler; a verb that works on a dialogue declares ``access=LEADS`` and gets the
+manager check with nothing more to do.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from pydantic import ValidationError
 
 from cards.screens import Screens
 from core.commands import parse
+from dialogs.access import HR, LEADS, MANAGES, Access
 from dialogs.agreement_answers import AgreementAnswers
 from dialogs.card_data import (
     AgreementCard,
@@ -38,6 +45,7 @@ from dialogs.manager_dialogue import ManagerDialogue
 from dialogs.reminder_answers import ReminderAnswers
 from dialogs.self_check import SelfCheckFlow
 from dialogs.status import Status
+from dialogs.substitutes import Substitutes
 from dialogs.turn import Actor, TurnResult
 
 log = logging.getLogger(__name__)
@@ -55,6 +63,8 @@ class Route:
     in_group: bool = False
     #: Without a dialogue id of its own, the data gets the chat's last dialogue.
     pointed: bool = False
+    #: Who may use it (dialogs/access.py): MANAGES, LEADS, HR, or None for anyone.
+    access: str | None = None
 
 
 class Router:
@@ -67,31 +77,37 @@ class Router:
         data: DataRequests,
         reminders: ReminderAnswers,
         screens: Screens,
+        access: Access,
+        substitutes: Substitutes,
     ) -> None:
+        self.access = access
         self.manager = manager
         self.self_check = self_check
         self.screens = screens
         self.routes: dict[str, Route] = {
             # Buttons and commands that are not tied to a form.
             "help": Route(CardData, self.help, in_group=True),
-            "start": Route(CardData, manager.start),
-            "continue": Route(Pointed, self.resume, pointed=True),
-            "cancel_open": Route(Pointed, manager.cancel_open, pointed=True),
+            "start": Route(CardData, manager.start, access=MANAGES),
+            "continue": Route(Pointed, self.resume, pointed=True, access=LEADS),
+            "cancel_open": Route(Pointed, manager.cancel_open, pointed=True, access=LEADS),
             "status": Route(CardData, status.show),
             "my_data": Route(CardData, data.my_data),
             "my_data_export": Route(CardData, data.my_data_export),
-            "hr_list": Route(CardData, data.hr_list),
-            "hr_export": Route(CardData, data.hr_export),
-            "hr_erase": Route(Argument, data.hr_erase),
+            "hr_list": Route(CardData, data.hr_list, access=HR),
+            "hr_export": Route(CardData, data.hr_export, access=HR),
+            "hr_erase": Route(Argument, data.hr_erase, access=HR),
             "reminders_on": Route(CardData, reminders.resume),
+            "substitute": Route(Argument, substitutes.name),
+            "substitute_remove": Route(CardData, substitutes.remove),
+            "hr_substitute": Route(Argument, substitutes.name_for, access=HR),
             # The manager's dialogue.
-            "next": Route(DialogueCard, manager.next),
-            "back": Route(DialogueCard, manager.back),
-            "later": Route(DialogueCard, manager.later),
-            "cancel": Route(DialogueCard, manager.cancel),
-            "edit": Route(EditCard, manager.edit),
-            "conclude": Route(DialogueCard, manager.conclude),
-            "revise": Route(DialogueCard, manager.revise),
+            "next": Route(DialogueCard, manager.next, access=LEADS),
+            "back": Route(DialogueCard, manager.back, access=LEADS),
+            "later": Route(DialogueCard, manager.later, access=LEADS),
+            "cancel": Route(DialogueCard, manager.cancel, access=LEADS),
+            "edit": Route(EditCard, manager.edit, access=LEADS),
+            "conclude": Route(DialogueCard, manager.conclude, access=LEADS),
+            "revise": Route(DialogueCard, manager.revise, access=LEADS),
             # The employee's self-check and answer to the agreement.
             "sc_start": Route(CardData, self_check.start),
             "sc_next": Route(SelfCheckCard, self_check.next),
@@ -135,6 +151,9 @@ class Router:
         except ValidationError:
             log.warning("card submit refused: its data does not fit the verb %s", verb)
             return TurnResult.say(t(route.refusal))
+        refused = await self.access.refusal(route.access, actor, model)
+        if refused is not None:
+            return refused
         return await route.handler(actor, model)
 
     def welcome(self, actor: Actor) -> TurnResult:
