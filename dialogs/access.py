@@ -156,8 +156,8 @@ class Access:
         if dialogue is None or dialogue.manager_id != actor.user_id or not dialogue.employee_id:
             return None
         if await self.leads(actor, dialogue.employee_id) is None:
-            log.warning("dialogue verb refused: not the employee's manager", extra={
-                "dialogue": dialogue.id
-            })
+            log.warning(
+                "dialogue verb refused: not the employee's manager", extra={"dialogue": dialogue.id}
+            )
             return TurnResult.say(actor.texts("access.not_your_employee"))
         return None
