@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from bot.adapter import create_adapter
 from bot.logging_setup import configure as configure_logging
+from bot.openid_keys import OpenIdKeys
 from bot.proactive import ProactiveSender
 from bot.reminder_routes import ReminderRoutes
 from bot.reminder_transport import ReminderTransport
@@ -168,6 +169,9 @@ async def retention_loop(data: PersonalData, retention_days: int) -> None:
 
 
 REMINDERS = web.AppKey("reminders", ReminderScheduler)
+WARMING = web.AppKey("warming", asyncio.Task)
+#: The channel's signing keys (bot/openid_keys.py), when an app id is set.
+CHANNEL_KEYS = web.AppKey("channel_keys", OpenIdKeys)
 CLOCK = web.AppKey("clock", Clock)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
 
@@ -268,6 +272,18 @@ def create_app(settings: Settings) -> web.Application:
 
     async def close_clients(app: web.Application) -> None:
         await adapter.bot_framework_authentication.close()
+
+    tokens = adapter.bot_framework_authentication.channel_tokens
+    if tokens is not None:
+        app[CHANNEL_KEYS] = tokens.keys
+
+    async def warm_keys(app: web.Application) -> None:
+        """Fetch the channel's signing keys in the background at start: the first turns
+        wait for that fetch only, and nothing else does."""
+        if tokens is not None:
+            app[WARMING] = asyncio.create_task(tokens.keys.warm())
+
+    app.on_startup.append(warm_keys)
 
     async def retention(app: web.Application):  # an aiohttp cleanup context
         task = asyncio.create_task(retention_loop(PersonalData(db), settings.retention_days))
