@@ -21,6 +21,7 @@ from botbuilder.core import ConversationState
 from pydantic import ValidationError
 
 from bot.adapter import create_adapter
+from bot.bearer_tokens import EntraTokens
 from bot.logging_setup import configure as configure_logging
 from bot.openid_keys import OpenIdKeys
 from bot.proactive import ProactiveSender
@@ -196,6 +197,18 @@ def reminder_scheduler(
     return ReminderScheduler(store, planner, delivery, slot, clock=clock.now)
 
 
+def reminder_callers(settings: Settings) -> EntraTokens | None:
+    """The Entra ID token check of the reminder endpoints, when callers are named."""
+    if not settings.reminder_callers:
+        return None
+    return EntraTokens(
+        OpenIdKeys(settings.entra_metadata_url),
+        settings.microsoft_app_id,
+        settings.microsoft_app_tenant_id,
+        settings.reminder_callers,
+    )
+
+
 def use_policy(settings: Settings) -> None:
     """The guidance as data; the bot does not start on a policy file with a problem."""
     try:
@@ -267,7 +280,10 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[REMINDERS], app[CLOCK] = reminders, clock
     ReminderRoutes(
-        settings.reminders_run_secret.get_secret_value(), reminders, ReminderStore(db)
+        settings.reminders_run_secret.get_secret_value(),
+        reminders,
+        ReminderStore(db),
+        reminder_callers(settings),
     ).install(app)
 
     async def close_clients(app: web.Application) -> None:
@@ -278,9 +294,11 @@ def create_app(settings: Settings) -> web.Application:
         app[CHANNEL_KEYS] = tokens.keys
 
     async def warm_keys(app: web.Application) -> None:
-        """Fetch the channel's signing keys in the background at start: the first turns
-        wait for that fetch only, and nothing else does."""
-        if tokens is not None:
+        """In production, fetch the channel's signing keys in the background at start: the
+        first turns wait for that fetch only, and nothing else does. Elsewhere the first
+        authenticated turn fetches them (also without blocking the others), so that a
+        development start reaches no service before it is used."""
+        if tokens is not None and settings.app_env == "production":
             app[WARMING] = asyncio.create_task(tokens.keys.warm())
 
     app.on_startup.append(warm_keys)
