@@ -313,3 +313,48 @@ async def test_a_slow_key_refresh_does_not_stall_turns_with_known_keys(
         status, took = await rollover
     assert ticker.longest < 0.3, f"the event loop stalled for {ticker.longest:.3f}s"
     assert status == 201 and took > SLOW - 0.3
+
+
+# --- the tenant: checked after the token, and read where Teams puts it ----------------------
+
+FOREIGN_TENANT = "99999999-9999-9999-9999-999999999999"
+
+
+def in_tenant(activity: dict, tenant: str, where: str) -> dict:
+    """The activity from ``tenant``, named only in channelData or only in the conversation
+    (``conversation.tenantId``, as Teams sends it on some activities)."""
+    activity = {**activity, "conversation": {**activity["conversation"]}}
+    activity.pop("channelData", None)
+    activity["conversation"].pop("tenantId", None)
+    if where == "channelData":
+        activity["channelData"] = {"tenant": {"id": tenant}}
+    else:
+        activity["conversation"]["tenantId"] = tenant
+    return activity
+
+
+@pytest.mark.parametrize("where", ["channelData", "conversation"])
+async def test_without_a_token_the_tenant_is_not_revealed(
+    where, session, bot, manager, connector: LocalConnector, db_path
+):
+    """401 for a missing token whatever the tenant: the status code does not say which
+    tenant is allowed."""
+    for tenant in (TENANT, FOREIGN_TENANT):
+        activity = in_tenant(manager.activity(text="start"), tenant, where)
+        assert await post(session, bot, activity, None) == 401
+        assert await post(session, bot, activity, "Bearer not-a-jwt") == 401
+    assert dialogue_managers(db_path) == [] and connector.sent == []
+
+
+@pytest.mark.parametrize("where", ["channelData", "conversation"])
+async def test_with_a_valid_token_the_tenant_decides(
+    where, session, bot, manager, connector: LocalConnector, issuer, db_path, outbound_tokens
+):
+    authorization = "Bearer " + Call(issuer, connector.url).token()
+    foreign = in_tenant(manager.activity(text="start"), FOREIGN_TENANT, where)
+    assert await post(session, bot, foreign, authorization) == 403
+    assert dialogue_managers(db_path) == []
+    # The allowed tenant, also when only conversation.tenantId names it.
+    allowed = in_tenant(manager.activity(text="start"), TENANT, where)
+    assert await post(session, bot, allowed, authorization) == 201
+    assert dialogue_managers(db_path) == [MANAGER.aad_object_id]
