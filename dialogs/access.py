@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from core.access import Employee, Roles, covers, lead_reason
+from core.access import AS_MANAGER, Employee, Roles, covers, lead_reason
 from dialogs.turn import Actor, TurnResult
 from directory.graph_directory import DirectoryUnavailable, GraphDirectory
 from store.dialogues import DialogueStore
@@ -93,10 +93,12 @@ class Access:
         """Why the actor may lead a dialogue about the employee (core/access.py), or None.
         Raises DirectoryUnavailable when Graph cannot tell."""
         if self.directory is None:
-            return "manager"
+            return AS_MANAGER
         manager = await self.directory.manager_of(employee_id)
-        substitute = await self.substitutes.of(manager) if manager else None
         employee = Employee(employee_id, manager)
+        if lead_reason(actor.user_id, employee, Roles(), None) is not None:
+            return AS_MANAGER  # the common case: no more to read
+        substitute = await self.substitutes.of(manager) if manager else None
         reason = lead_reason(actor.user_id, employee, Roles(), substitute)
         if reason is not None:
             return reason

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from cards.screens import Screens, employee_display, flag_keys
+from core.access import AS_MANAGER
 from core.agreement import build_record
 from core.answers import AgreementRecord, StepAnswers
 from core.dialogue import AWAITING_EMPLOYEE, CANCELLED, DISPUTED, IN_PROGRESS, SEQUENCE, Dialogue
@@ -97,7 +98,7 @@ class ManagerDialogue(StepFlow[Dialogue]):
         if reason is None:
             log.warning("employee choice refused: not the employee's manager")
             return [FieldError("employee", "not_your_employee")]
-        if reason != "manager":
+        if reason != AS_MANAGER:
             log.info("dialogue led by someone other than the manager", extra={"as": reason})
         return []
 
