@@ -360,3 +360,47 @@ async def test_only_the_managers_group_may_start(session, connector, db_path, gr
         assert [s for s in sent if s.card]
     finally:
         await server.stop()
+
+
+def test_the_start_up_log_says_which_checks_are_on(tmp_path, caplog, monkeypatch):
+    from app import create_app
+    from settings import Settings
+
+    caplog.set_level("INFO")
+    create_app(Settings(_env_file=None, database_path=tmp_path / "a.sqlite3"))
+    assert "ACCESS CHECKS OFF (local mode)" in caplog.text
+    caplog.clear()
+    monkeypatch.setenv("IDENTITY_ENDPOINT", "http://127.0.0.1:9/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", "x")
+    create_app(
+        Settings(
+            _env_file=None,
+            database_path=tmp_path / "b.sqlite3",
+            access_checks="graph",
+            graph_credential="managed_identity",
+            hr_groups=f"{HR_GROUP}:Borgerservice",
+            manager_group_id=MANAGERS,
+        )
+    )
+    assert "access checks on through Graph" in caplog.text
+    assert "HR from 1 groups" in caplog.text and "managers' group named" in caplog.text
+    assert HR_GROUP not in caplog.text  # ids of groups are not logged either
+
+
+def test_production_refuses_to_start_without_the_checks(tmp_path):
+    from app import StartupRefused, create_app
+    from settings import Settings
+
+    with pytest.raises(StartupRefused, match="ACCESS_CHECKS"):
+        create_app(
+            Settings(
+                _env_file=None,
+                app_env="production",
+                database_path=tmp_path / "p.sqlite3",
+                microsoft_app_id=MANAGER.aad_object_id,
+                microsoft_app_password="x",
+                microsoft_app_tenant_id=EMPLOYEE.aad_object_id,
+                allowed_tenant_ids=EMPLOYEE.aad_object_id,
+                access_checks="off",
+            )
+        )
