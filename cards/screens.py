@@ -34,6 +34,7 @@ HELP_COMMANDS = (
     "cancel",
     "my_data",
     "reminders",
+    "substitute",
 )
 BUTTONS = (
     "start",

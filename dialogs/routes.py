@@ -115,7 +115,9 @@ class Router:
             "sc_later": Route(SelfCheckCard, self_check.later),
             "confirm": Route(AgreementCard, agreements.confirm),
             "dispute": Route(AgreementCard, agreements.dispute),
-            "show_agreement": Route(AgreementRef, agreements.show, refusal="notices.not_yours"),
+            "show_agreement": Route(
+                AgreementRef, agreements.show, refusal="notices.not_yours", access=LEADS
+            ),
             # The weekly reminders.
             "pulse_answer": Route(PulseCard, reminders.answer, refusal="pulse.not_yours"),
             "pulse_snooze": Route(PulseCard, reminders.snooze, refusal="pulse.not_yours"),

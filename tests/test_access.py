@@ -404,3 +404,25 @@ def test_production_refuses_to_start_without_the_checks(tmp_path):
                 access_checks="off",
             )
         )
+
+
+async def test_a_former_manager_no_longer_sees_the_agreement_and_self_check(
+    session, bot, connector, db_path, graph
+):
+    manager, employee = (client(session, bot, connector, u) for u in (MANAGER, EMPLOYEE))
+    await known(employee)
+    await choose_employee(manager)
+    for step in list(STEP_ANSWERS)[1:]:
+        card = manager.last_card()
+        await manager.submit(card, {**action_data(card.card, "next"), **STEP_ANSWERS[step]})
+    review = manager.last_card()
+    await manager.submit(review, action_data(review.card, "conclude"))
+    [dialogue_id] = [r[0] for r in rows(db_path, "SELECT id FROM dialogues")]
+    show = {"verb": "show_agreement", "dialogue_id": dialogue_id}
+    assert [s for s in await manager.submit(review, show) if s.card], "the manager sees it"
+
+    graph.directory.set_manager(EMPLOYEE.aad_object_id, NEW_MANAGER.aad_object_id)
+    sent = await manager.submit(review, show)
+    assert any(NOT_YOURS in t for t in texts_of(sent)) and not [s for s in sent if s.card]
+    # The employee still sees their own agreement.
+    assert [s for s in await employee.submit(review, show) if s.card]
