@@ -263,7 +263,7 @@ def create_app(settings: Settings) -> web.Application:
             self_check,
             agreements,
             Status(dialogues, self_checks, agreements, screens, outbox),
-            DataRequests(PersonalData(db), dialogues, screens, access.hr_units),
+            DataRequests(PersonalData(db), dialogues, screens, access.hr_units, substitutes),
             reminder_answers,
             screens,
             access,

@@ -19,6 +19,7 @@ from dialogs.card_data import Argument
 from dialogs.turn import Actor, Reply, TurnResult
 from store.dialogues import DialogueStore
 from store.personal_data import PersonalData
+from store.substitutes import SubstituteStore
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,9 @@ class DataRequests:
         dialogues: DialogueStore,
         screens: Screens,
         hr_units: Callable[[Actor], Awaitable[frozenset[str] | None]],
+        substitutes: SubstituteStore,
     ) -> None:
+        self.substitutes = substitutes
         self.data = data
         self.dialogues = dialogues
         self.screens = screens
@@ -80,7 +83,9 @@ class DataRequests:
 
     async def my_data_export(self, actor: Actor, data: Any = None) -> TurnResult:
         log.info("personal data exported by its owner")
-        return TurnResult(replies=json_messages(await self.data.export(actor.user_id)))
+        mine = await self.data.export(actor.user_id)
+        mine["substitutes"] = await self.substitutes.about(actor.user_id)
+        return TurnResult(replies=json_messages(mine))
 
     # --- HR -----------------------------------------------------------------------------------
 
@@ -123,5 +128,6 @@ class DataRequests:
         if not person or len(person) > 64:
             return TurnResult.say(t("hr.erase_usage"))
         counts = await self.data.erase(person)
+        counts["substitutes"] = await self.substitutes.forget(person)
         log.warning("one person's local data erased by HR", extra={"rows": sum(counts.values())})
         return TurnResult.say(t("hr.erased", **counts))

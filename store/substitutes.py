@@ -8,7 +8,13 @@ and no one else's.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from sqlalchemy import select
+
 from store.key_values import KeyValueStore
+from store.schema import bot_state
 
 PREFIX = "substitute/"
 
@@ -42,3 +48,32 @@ class SubstituteStore:
 
     async def remove(self, manager_id: str) -> None:
         await self.documents.delete([self._key(manager_id)])
+
+    async def _all(self) -> dict[str, dict[str, Any]]:
+        """{manager id: document} for every named substitute."""
+        c = bot_state.c
+        rows = await self.documents.db.fetchall(
+            select(c.key, c.data).where(c.key.startswith(PREFIX, autoescape=True))
+        )
+        return {r["key"][len(PREFIX) :]: json.loads(r["data"]) for r in rows}
+
+    async def about(self, user_id: str) -> list[dict[str, Any]]:
+        """The substitutions a person takes part in (as manager, substitute or who named
+        it), for their data export."""
+        me = user_id.lower()
+        return [
+            {"manager": manager, **document}
+            for manager, document in (await self._all()).items()
+            if me in (manager, document.get("substitute"), document.get("named_by"))
+        ]
+
+    async def forget(self, user_id: str) -> int:
+        """Erase a person: the substitutions where they are the manager or the substitute."""
+        me = user_id.lower()
+        keys = [
+            self._key(manager)
+            for manager, document in (await self._all()).items()
+            if me in (manager, document.get("substitute"))
+        ]
+        await self.documents.delete(keys)
+        return len(keys)

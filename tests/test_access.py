@@ -426,3 +426,25 @@ async def test_a_former_manager_no_longer_sees_the_agreement_and_self_check(
     assert any(NOT_YOURS in t for t in texts_of(sent)) and not [s for s in sent if s.card]
     # The employee still sees their own agreement.
     assert [s for s in await employee.submit(review, show) if s.card]
+
+
+async def test_substitutions_are_in_the_data_export_and_erased_with_the_person(
+    session, connector, db_path, graph
+):
+    server = BotServer(db_path, **access_settings(graph, hr_users=f"{HR_USER.aad_object_id}:*"))
+    await server.start()
+    try:
+        manager, colleague, hr = (
+            client(session, server, connector, u) for u in (MANAGER, OTHER, HR_USER)
+        )
+        await known(colleague)
+        await manager.say(f"stedfortræder {OTHER.name}")
+        card = (await colleague.say("mine data"))[0]
+        exported = " ".join(
+            texts_of(await colleague.submit(card, action_data(card.card, "my_data_export")))
+        )
+        assert '"substitutes"' in exported and MANAGER.aad_object_id in exported
+        await hr.say(f"hr slet {OTHER.aad_object_id}")
+        assert rows(db_path, "SELECT key FROM bot_state WHERE key LIKE 'substitute/%'") == []
+    finally:
+        await server.stop()
