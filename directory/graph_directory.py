@@ -55,6 +55,7 @@ class GraphDirectory:
                 method,
                 response.error_code(),
             )
+            raise DirectoryUnavailable(reason_of(response))
         if not response.ok and response.status != 404:
             log.warning("directory: Graph %s did not answer (%s)", method, reason_of(response))
             raise DirectoryUnavailable(reason_of(response))
