@@ -21,7 +21,9 @@ from botbuilder.core import ConversationState
 from pydantic import ValidationError
 
 from bot.adapter import create_adapter
+from bot.bearer_tokens import EntraTokens
 from bot.logging_setup import configure as configure_logging
+from bot.openid_keys import OpenIdKeys
 from bot.proactive import ProactiveSender
 from bot.reminder_routes import ReminderRoutes
 from bot.reminder_transport import ReminderTransport
@@ -36,6 +38,7 @@ from core import policy as policies
 from core.reminders import week_of
 from core.schedule import WeeklySlot
 from core.version import VERSION
+from dialogs.access import Access
 from dialogs.action_items import ActionItemAnswers
 from dialogs.agreement_answers import AgreementAnswers
 from dialogs.data_requests import DataRequests
@@ -47,6 +50,9 @@ from dialogs.reminder_messages import ReminderMessages
 from dialogs.routes import Router
 from dialogs.self_check import SelfCheckFlow
 from dialogs.status import Status
+from dialogs.substitutes import Substitutes
+from directory.cache import AnswerCache
+from directory.graph_directory import GraphDirectory
 from reminders.clock import Clock
 from reminders.delivery import Delivery
 from reminders.planner import Planner
@@ -62,6 +68,7 @@ from store.personal_data import PersonalData
 from store.reminders import ReminderStore
 from store.requests import RequestStore
 from store.self_checks import SelfCheckStore
+from store.substitutes import SubstituteStore
 
 log = logging.getLogger("app")
 
@@ -82,6 +89,15 @@ def check_mode(settings: Settings) -> None:
     problem = settings.reminder_problem()
     if problem:
         raise StartupRefused(f"Reminder settings: {problem}.")
+    problem = settings.access_problem()
+    if problem:
+        raise StartupRefused(f"Access settings: {problem}.")
+    if settings.checks_directory:
+        from sharepoint.credentials import credential_problem
+
+        problem = credential_problem(settings)
+        if problem:
+            raise StartupRefused(f"Access checks need Graph: {problem}.")
     if settings.local_mode and settings.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning(
             "LOCAL MODE on HOST=%s: anyone who can reach this address can act as any user."
@@ -96,6 +112,31 @@ def check_mode(settings: Settings) -> None:
         )
     else:
         log.info("Bot Framework channel authentication is on (app id set).")
+    log_access_checks(settings)
+
+
+def log_access_checks(settings: Settings) -> None:
+    """Say at start which access checks are on (ids and names are never logged)."""
+    if not settings.checks_directory:
+        why = "local mode" if settings.local_mode else "ACCESS_CHECKS=off"
+        log.warning(
+            "ACCESS CHECKS OFF (%s): the manager of an employee is not checked in Entra ID;"
+            " HR is read only from HR_USERS (%d users).",
+            why,
+            len(settings.hr_units),
+        )
+        return
+    log.info(
+        "access checks on through Graph: the employee's manager, a named substitute or HR for"
+        " the unit leads a dialogue; HR from %d groups and %d listed users; %d work-environment"
+        " groups; managers' group %s; answers kept %g min; a directory that does not answer"
+        " refuses the action.",
+        len(settings.hr_group_units),
+        len(settings.hr_units),
+        len(settings.work_environment_units),
+        "named" if settings.manager_group_id else "not named (any user may start)",
+        settings.access_cache_minutes,
+    )
 
 
 def store_of(settings: Settings) -> Database:
@@ -144,6 +185,9 @@ async def retention_loop(data: PersonalData, retention_days: int, sharepoint: bo
 
 
 REMINDERS = web.AppKey("reminders", ReminderScheduler)
+WARMING = web.AppKey("warming", asyncio.Task)
+#: The channel's signing keys (bot/openid_keys.py), when an app id is set.
+CHANNEL_KEYS = web.AppKey("channel_keys", OpenIdKeys)
 CLOCK = web.AppKey("clock", Clock)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
 
@@ -173,6 +217,18 @@ def reminder_scheduler(
     slot = WeeklySlot(WEEKDAYS.index(settings.reminder_weekday), settings.reminder_time, clock.zone)
     delivery = Delivery(store, transport, compose)  # leases and retries run on real time
     return ReminderScheduler(store, planner, delivery, slot, clock=clock.now)
+
+
+def reminder_callers(settings: Settings) -> EntraTokens | None:
+    """The Entra ID token check of the reminder endpoints, when callers are named."""
+    if not settings.reminder_callers:
+        return None
+    return EntraTokens(
+        OpenIdKeys(settings.entra_metadata_url),
+        settings.microsoft_app_id,
+        settings.microsoft_app_tenant_id,
+        settings.reminder_callers,
+    )
 
 
 def use_policy(settings: Settings) -> None:
@@ -207,7 +263,16 @@ def create_app(settings: Settings) -> web.Application:
     )
     dialogues, self_checks, people = DialogueStore(db), SelfCheckStore(db), ConversationStore(db)
     requests = RequestStore(db)
-    manager = ManagerDialogue(dialogues, self_checks, people, screens, today)
+    substitutes = SubstituteStore(KeyValueStore(db))
+    access = Access(
+        dialogues,
+        substitutes,
+        hr_users=settings.hr_units,
+        hr_groups=settings.hr_group_units,
+        work_environment_groups=settings.work_environment_units,
+        manager_group=settings.manager_group_id,
+    )
+    manager = ManagerDialogue(dialogues, self_checks, people, screens, today, access)
     agreements = AgreementAnswers(dialogues, self_checks, manager, screens)
     self_check = SelfCheckFlow(self_checks, dialogues, agreements, screens, today)
     outbox = Outbox(db) if settings.sharepoint_enabled else None
@@ -223,12 +288,14 @@ def create_app(settings: Settings) -> web.Application:
             self_check,
             agreements,
             Status(dialogues, self_checks, agreements, screens, items, outbox),
-            DataRequests(PersonalData(db), dialogues, screens, settings.hr_units),
+            DataRequests(PersonalData(db), dialogues, screens, access.hr_units, substitutes),
             reminder_answers,
             screens,
             items,
             FollowUp(dialogues, requests, manager, screens, today),
             OwnRequest(requests, self_checks, people, manager, screens, today),
+            access,
+            Substitutes(substitutes, people, access),
         ),
         people,
         ConversationState(DatabaseStorage(KeyValueStore(db))),
@@ -241,11 +308,28 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[REMINDERS], app[CLOCK] = reminders, clock
     ReminderRoutes(
-        settings.reminders_run_secret.get_secret_value(), reminders, ReminderStore(db)
+        settings.reminders_run_secret.get_secret_value(),
+        reminders,
+        ReminderStore(db),
+        reminder_callers(settings),
     ).install(app)
 
     async def close_clients(app: web.Application) -> None:
         await adapter.bot_framework_authentication.close()
+
+    tokens = adapter.bot_framework_authentication.channel_tokens
+    if tokens is not None:
+        app[CHANNEL_KEYS] = tokens.keys
+
+    async def warm_keys(app: web.Application) -> None:
+        """In production, fetch the channel's signing keys in the background at start: the
+        first turns wait for that fetch only, and nothing else does. Elsewhere the first
+        authenticated turn fetches them (also without blocking the others), so that a
+        development start reaches no service before it is used."""
+        if tokens is not None and settings.app_env == "production":
+            app[WARMING] = asyncio.create_task(tokens.keys.warm())
+
+    app.on_startup.append(warm_keys)
 
     async def retention(app: web.Application):  # an aiohttp cleanup context
         task = asyncio.create_task(
@@ -285,9 +369,25 @@ def create_app(settings: Settings) -> web.Application:
             reminders.stop()  # sends under way finish; nothing new starts
             await task
 
+    async def directory(app: web.Application):  # an aiohttp cleanup context
+        """With the access checks on: Graph for the directory questions, with its own short
+        timeout and Retry-After window (a throttled SharePoint sync does not hold turns)."""
+        if not settings.checks_directory:
+            yield
+            return
+        from sharepoint.runtime import graph
+
+        quick = settings.model_copy(update={"graph_timeout": settings.access_timeout})
+        async with graph(quick) as client:
+            access.directory = GraphDirectory(
+                client, AnswerCache(settings.access_cache_minutes * 60)
+            )
+            yield
+
     # Cleanup contexts start in this order and stop in the reverse: the store is open before
     # any background job starts and closes after the last one has stopped.
     app.cleanup_ctx.append(store)
+    app.cleanup_ctx.append(directory)
     app.cleanup_ctx.append(retention)
     app.cleanup_ctx.append(sharepoint_sync)
     app.cleanup_ctx.append(weekly_reminders)

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.access import id_list, unit_map
 from core.policy import POLICY_FILE
 
 
@@ -60,8 +61,26 @@ class Settings(BaseSettings):
     allowed_tenant_ids: str = ""
 
     #: HR: who may list and export agreement records, and for which units:
-    #: "<Entra object id>:<unit>|<unit>,<object id>:*" (* = every unit).
+    #: "<Entra object id>:<unit>|<unit>,<object id>:*" (* = every unit). A fallback for
+    #: small set-ups and local mode beside HR_GROUPS.
     hr_users: str = ""
+
+    # --- who may do what: Entra ID through Microsoft Graph (docs/deploy.md, permissions) ---
+    #: "auto": on with MICROSOFT_APP_ID (Teams), off in local mode; "graph": on (also in
+    #: local mode, against a test directory); "off": only the object-id lists (refused in
+    #: production).
+    access_checks: Literal["auto", "graph", "off"] = "auto"
+    #: Minutes an answer of the directory (a manager, a department, group membership) is
+    #: reused before it is asked again.
+    access_cache_minutes: float = Field(5.0, ge=0, le=120)
+    #: Seconds before a directory request counts as unanswered (the turn is refused politely).
+    access_timeout: float = Field(5.0, gt=0, le=60)
+    #: HR as Entra ID security groups, with their units: "<group id>:<unit>|<unit>,<group id>:*".
+    hr_groups: str = ""
+    #: The work-environment group of each unit: "<group id>:<unit>|<unit>,...".
+    work_environment_groups: str = ""
+    #: Optional: only members of this group (transitively) may start dialogues as managers.
+    manager_group_id: str = ""
     #: Days the employee's self-check answers are kept after the last change to their
     #: dialogues, and pulse answers after they were given; a daily job deletes older ones.
     retention_days: int = Field(365, ge=1, le=3650)
@@ -75,6 +94,13 @@ class Settings(BaseSettings):
     #: Bearer secret for POST /api/reminders/run and GET /api/reminders/status; without it
     #: those endpoints do not exist. At least 32 characters.
     reminders_run_secret: SecretStr = SecretStr("")
+    #: Callers that may use those endpoints with an Entra ID token instead of the secret (a
+    #: scheduler's managed identity): their object or app ids, comma-separated. The token's
+    #: audience must be MICROSOFT_APP_ID (or api://<app id>).
+    reminders_caller_ids: str = ""
+    #: Where those tokens are checked; empty: Entra ID's metadata for
+    #: MICROSOFT_APP_TENANT_ID on GRAPH_AUTHORITY_HOST.
+    entra_openid_metadata_url: str = ""
 
     #: "graph": Teams' people picker; "text": a typed name or e-mail; "auto": picker when
     #: app credentials are set (real Teams), typed text in local mode.
@@ -178,8 +204,18 @@ class Settings(BaseSettings):
         secret = self.reminders_run_secret.get_secret_value()
         if secret and len(secret) < 32:
             return "REMINDERS_RUN_SECRET must be at least 32 characters"
-        if self.reminder_scheduler == "external" and not secret:
-            return "REMINDER_SCHEDULER=external needs REMINDERS_RUN_SECRET"
+        if self.reminder_scheduler == "external" and not (secret or self.reminder_callers):
+            return "REMINDER_SCHEDULER=external needs REMINDERS_RUN_SECRET or REMINDERS_CALLER_IDS"
+        if self.reminder_callers and self.local_mode:
+            return "REMINDERS_CALLER_IDS needs MICROSOFT_APP_ID (the tokens' audience)"
+        return None
+
+    def access_problem(self) -> str | None:
+        if self.app_env == "production" and not self.checks_directory:
+            return (
+                "APP_ENV=production needs ACCESS_CHECKS=auto or graph: without them anyone"
+                " could lead a dialogue about any employee"
+            )
         return None
 
     @property
@@ -189,14 +225,33 @@ class Settings(BaseSettings):
     @property
     def hr_units(self) -> dict[str, frozenset[str]]:
         """{HR user's object id: the units (casefolded) they may see; "*" for all}."""
-        found: dict[str, frozenset[str]] = {}
-        for entry in self.hr_users.split(","):
-            user, _, units = entry.partition(":")
-            if user.strip():
-                found[user.strip().lower()] = frozenset(
-                    u.strip().casefold() for u in units.split("|") if u.strip()
-                ) or frozenset({"*"})
-        return found
+        return unit_map(self.hr_users)
+
+    @property
+    def hr_group_units(self) -> dict[str, frozenset[str]]:
+        return unit_map(self.hr_groups)
+
+    @property
+    def work_environment_units(self) -> dict[str, frozenset[str]]:
+        return unit_map(self.work_environment_groups)
+
+    @property
+    def checks_directory(self) -> bool:
+        """Whether access is checked in Entra ID through Graph."""
+        if self.access_checks == "auto":
+            return not self.local_mode
+        return self.access_checks == "graph"
+
+    @property
+    def reminder_callers(self) -> frozenset[str]:
+        return id_list(self.reminders_caller_ids)
+
+    @property
+    def entra_metadata_url(self) -> str:
+        if self.entra_openid_metadata_url:
+            return self.entra_openid_metadata_url
+        tenant = self.microsoft_app_tenant_id or "organizations"
+        return f"https://{self.graph_authority_host}/{tenant}/v2.0/.well-known/openid-configuration"
 
     @property
     def sharepoint_enabled(self) -> bool:

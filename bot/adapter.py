@@ -11,9 +11,12 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 from botbuilder.schema import Activity, ActivityTypes
+from botframework.connector.auth import AuthenticationConstants
 
+from bot.bearer_tokens import ChannelTokens
 from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.invoke_bodies import invoke_error
+from bot.openid_keys import OpenIdKeys
 from core.texts import pick_locale, texts_for
 from settings import Settings
 
@@ -48,9 +51,22 @@ def where(error: BaseException) -> str:
     )
 
 
+#: Where the Bot Connector service publishes its signing keys (the public cloud).
+CHANNEL_METADATA_URL = AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+
+
+def channel_tokens(settings: Settings) -> ChannelTokens | None:
+    """The check of channel tokens, None in local mode."""
+    if settings.local_mode:
+        return None
+    keys = OpenIdKeys(settings.channel_openid_metadata_url or CHANNEL_METADATA_URL)
+    return ChannelTokens(keys, settings.microsoft_app_id, settings.channel_token_issuer)
+
+
 def create_adapter(settings: Settings) -> CloudAdapter:
     auth = CachingBotFrameworkAuthentication(
-        ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings))
+        ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings)),
+        channel_tokens(settings),
     )
     adapter = CloudAdapter(auth)
 

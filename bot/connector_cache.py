@@ -27,6 +27,7 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 
+from bot.bearer_tokens import ChannelTokens
 from bot.connector_http import BotConnectorClient, ConnectorHttp
 
 MAX_CLIENTS = 64
@@ -98,10 +99,18 @@ class _CachingConnectorFactory(ConnectorFactory):
 
 
 class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
-    def __init__(self, inner: BotFrameworkAuthentication) -> None:
+    """With ``channel_tokens`` (an app id is set), the channel token of each activity is
+    checked by bot/bearer_tokens.py, whose keys are fetched without blocking the event loop,
+    instead of by botbuilder's synchronous fetch; the result is built from the wrapped
+    authentication's public parts (its connector factory and originating audience)."""
+
+    def __init__(
+        self, inner: BotFrameworkAuthentication, channel_tokens: ChannelTokens | None = None
+    ) -> None:
         self._inner = inner
         self._cache = _Cache()
         self._http = ConnectorHttp()
+        self.channel_tokens = channel_tokens
 
     def _wrap(self, result: AuthenticateRequestResult) -> AuthenticateRequestResult:
         if result.connector_factory is not None:
@@ -114,7 +123,18 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
         return result
 
     async def authenticate_request(self, activity, auth_header) -> AuthenticateRequestResult:
-        return self._wrap(await self._inner.authenticate_request(activity, auth_header))
+        if self.channel_tokens is None:  # local mode: botbuilder's anonymous identity
+            return self._wrap(await self._inner.authenticate_request(activity, auth_header))
+        claims = await self.channel_tokens.claims(
+            auth_header or "", activity.channel_id, activity.service_url
+        )
+        identity = ClaimsIdentity(claims, True, "Bearer")
+        result = AuthenticateRequestResult()
+        result.claims_identity = identity
+        result.audience = self._inner.get_originating_audience()
+        result.caller_id = None  # as botbuilder's configuration without CALLER_ID gives
+        result.connector_factory = self.create_connector_factory(identity)
+        return result
 
     async def authenticate_streaming_request(self, auth_header, channel_id_header):
         return self._wrap(
@@ -147,3 +167,5 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
     async def close(self) -> None:
         await self._cache.close()
         await self._http.close()
+        if self.channel_tokens is not None:
+            await self.channel_tokens.keys.close()

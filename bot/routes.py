@@ -3,8 +3,9 @@
 The request is checked before botbuilder sees it, so that a malformed request gets a clear
 4xx instead of an exception: content type (415), size (413, by aiohttp's client_max_size),
 JSON (400), the fields every activity has (400), and in local mode a service URL that is not
-on this machine (403) so the bot never posts answers to a host it does not know, and a tenant
-outside ALLOWED_TENANT_IDS (403).
+on this machine (403) so the bot never posts answers to a host it does not know; then the
+channel token (401), and only after it a tenant outside ALLOWED_TENANT_IDS (403), so that the
+status code tells an unauthenticated caller nothing about which tenant is allowed.
 """
 
 from __future__ import annotations
@@ -87,10 +88,8 @@ class Routes:
             activity = Activity().deserialize(body)
         except (DeserializationError, ValueError, TypeError, AttributeError):
             return _bad(400, "the activity could not be read")
-        allowed = self.settings.allowed_tenants
-        if allowed and (tenant_id(activity) or "").lower() not in allowed:
-            log.warning("refused an activity from a tenant that is not allowed")
-            return _bad(403, "tenant not allowed")
+        # The token first: a caller without one must not learn from the status code which
+        # tenant is allowed.
         auth_header = request.headers.get("Authorization", "")
         try:
             authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
@@ -101,6 +100,10 @@ class Routes:
                 "refused an activity: channel authentication failed (%s)", type(error).__name__
             )
             return _bad(401, "unauthorized")
+        allowed = self.settings.allowed_tenants
+        if allowed and (tenant_id(activity) or "").lower() not in allowed:
+            log.warning("refused an activity from a tenant that is not allowed")
+            return _bad(403, "tenant not allowed")
         response = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
         if response:
             body_out = response.body

@@ -32,12 +32,16 @@ _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
 def tenant_id(activity: Activity) -> str | None:
-    """Teams sends the tenant in channelData; some activities only in the conversation."""
+    """Teams sends the tenant in channelData; some activities only in the conversation, as
+    ``conversation.tenantId``. botbuilder's ConversationAccount maps its ``tenant_id`` to the
+    key ``tenantID``, so Teams' ``tenantId`` arrives among its additional properties."""
     data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
     tenant = data.get("tenant")
     found = tenant.get("id") if isinstance(tenant, dict) else None
-    if not found and activity.conversation is not None:
-        found = activity.conversation.tenant_id
+    conversation = activity.conversation
+    if not found and conversation is not None:
+        extra = getattr(conversation, "additional_properties", None) or {}
+        found = conversation.tenant_id or extra.get("tenantId")
     return found if isinstance(found, str) and found else None
 
 

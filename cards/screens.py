@@ -40,6 +40,7 @@ HELP_COMMANDS = (
     "cancel",
     "my_data",
     "reminders",
+    "substitute",
 )
 BUTTONS = (
     "start",

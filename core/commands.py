@@ -44,9 +44,23 @@ _WORDS: dict[str, str] = {
     "påmindelser til": "reminders_on",
     "paamindelser til": "reminders_on",
     "reminders on": "reminders_on",
+    "stedfortræder fjern": "substitute_remove",
+    "stedfortraeder fjern": "substitute_remove",
+    "substitute remove": "substitute_remove",
 }
 #: Commands followed by an argument: ``hr slet <Entra object id>``.
-_WITH_ARGUMENT: dict[str, str] = {"hr slet": "hr_erase", "hr erase": "hr_erase"}
+_WITH_ARGUMENT: dict[str, str] = {
+    "hr slet": "hr_erase",
+    "hr erase": "hr_erase",
+    # ``hr stedfortræder <manager's object id> <substitute's object id>``
+    "hr stedfortræder": "hr_substitute",
+    "hr stedfortraeder": "hr_substitute",
+    "hr substitute": "hr_substitute",
+    # ``stedfortræder <name or object id>``: the manager names their substitute
+    "stedfortræder": "substitute",
+    "stedfortraeder": "substitute",
+    "substitute": "substitute",
+}
 
 _SPACES = re.compile(r"\s+")
 

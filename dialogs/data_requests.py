@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cards.screens import MY_DATA_KINDS, Screens
@@ -18,6 +19,7 @@ from dialogs.card_data import Argument
 from dialogs.turn import Actor, Reply, TurnResult
 from store.dialogues import DialogueStore
 from store.personal_data import PersonalData
+from store.substitutes import SubstituteStore
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,10 @@ class DataRequests:
         data: PersonalData,
         dialogues: DialogueStore,
         screens: Screens,
-        hr_units: dict[str, frozenset[str]],
+        hr_units: Callable[[Actor], Awaitable[frozenset[str] | None]],
+        substitutes: SubstituteStore,
     ) -> None:
+        self.substitutes = substitutes
         self.data = data
         self.dialogues = dialogues
         self.screens = screens
@@ -79,12 +83,15 @@ class DataRequests:
 
     async def my_data_export(self, actor: Actor, data: Any = None) -> TurnResult:
         log.info("personal data exported by its owner")
-        return TurnResult(replies=json_messages(await self.data.export(actor.user_id)))
+        mine = await self.data.export(actor.user_id)
+        mine["substitutes"] = await self.substitutes.about(actor.user_id)
+        return TurnResult(replies=json_messages(mine))
 
     # --- HR -----------------------------------------------------------------------------------
 
-    def _units(self, actor: Actor) -> frozenset[str] | None:
-        return self.hr_units.get(actor.user_id.lower())
+    async def _units(self, actor: Actor) -> frozenset[str] | None:
+        """The units the actor is HR for (lists and groups, dialogs/access.py), or None."""
+        return await self.hr_units(actor)
 
     async def _records(self, units: frozenset[str]) -> list[AgreementRecord]:
         """The newest version of each agreement in the HR user's units."""
@@ -99,14 +106,14 @@ class DataRequests:
 
     async def hr_list(self, actor: Actor, data: Any = None) -> TurnResult:
         t = actor.texts
-        units = self._units(actor)
+        units = await self._units(actor)
         if units is None:
             return self._refused(t)
         records = await self._records(units)
         return TurnResult.show(self.screens.hr_list(t, records))
 
     async def hr_export(self, actor: Actor, data: Any = None) -> TurnResult:
-        units = self._units(actor)
+        units = await self._units(actor)
         if units is None:
             return self._refused(actor.texts)
         log.info("agreement records exported by HR")
@@ -115,11 +122,12 @@ class DataRequests:
     async def hr_erase(self, actor: Actor, data: Argument) -> TurnResult:
         t = actor.texts
         person = data.argument
-        units = self._units(actor)
+        units = await self._units(actor)
         if units is None or "*" not in units:
             return self._refused(t)
         if not person or len(person) > 64:
             return TurnResult.say(t("hr.erase_usage"))
         counts = await self.data.erase(person)
+        counts["substitutes"] = await self.substitutes.forget(person)
         log.warning("one person's local data erased by HR", extra={"rows": sum(counts.values())})
         return TurnResult.say(t("hr.erased", **counts))

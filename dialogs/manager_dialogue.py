@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from cards.screens import Screens, employee_display, flag_keys
+from core.access import AS_MANAGER
 from core.action_items import chosen_due, item_actions
 from core.agreement import build_record
 from core.answers import AgreementRecord, StepAnswers
@@ -31,6 +32,7 @@ from core.fields import REVIEW, Step
 from core.rules import evaluate
 from core.texts import Texts, texts_for
 from core.validation import FieldError, is_entra_id, validate_step
+from dialogs.access import Access, DirectoryUnavailable
 from dialogs.card_data import DialogueCard, EditCard, Pointed
 from dialogs.step_flow import StepFlow
 from dialogs.turn import Actor, Notify, Reply, TurnResult
@@ -52,11 +54,13 @@ class ManagerDialogue(StepFlow[Dialogue]):
         people: ConversationStore,
         screens: Screens,
         today: Callable[[], date],
+        access: Access,
     ) -> None:
         super().__init__(store, screens, today)
         self.store: DialogueStore = store
         self.self_checks = self_checks
         self.people = people
+        self.access = access
 
     # --- the flow ---------------------------------------------------------------------------
 
@@ -89,6 +93,28 @@ class ManagerDialogue(StepFlow[Dialogue]):
                 return [FieldError("employee", "not_a_person")]
         return []
 
+    async def access_errors(
+        self, form: Dialogue, step: Step, values: dict[str, Any], actor: Actor
+    ) -> list[FieldError]:
+        """The chosen employee must be one the manager leads (dialogs/access.py), checked
+        before the dialogue stores them or the employee hears of it."""
+        if step.id != "employee" or not self.access.on:
+            return []
+        employee_id = await self._employee_id(values["employee"])
+        if employee_id is None:
+            return [FieldError("employee", "unknown_person")]
+        try:
+            reason = await self.access.leads(actor, employee_id)
+        except DirectoryUnavailable as error:
+            log.warning("employee choice refused: the directory did not answer (%s)", error)
+            return [FieldError("employee", "access_unavailable")]
+        if reason is None:
+            log.warning("employee choice refused: not the employee's manager")
+            return [FieldError("employee", "not_your_employee")]
+        if reason != AS_MANAGER:
+            log.info("dialogue led by someone other than the manager", extra={"as": reason})
+        return []
+
     async def before_commit(self, form: Dialogue, step: Step, before: StepAnswers | None) -> None:
         if self._new_employee(form, step, before) and form.answers.employee is not None:
             await self._set_employee(form, form.answers.employee.employee)
@@ -110,12 +136,15 @@ class ManagerDialogue(StepFlow[Dialogue]):
     async def _set_employee(self, dialogue: Dialogue, value: str) -> None:
         """Teams' people picker gives the Entra object id; a typed name is looked up among the
         people who have talked with the bot, and used when exactly one has that name."""
+        dialogue.employee_id = await self._employee_id(value)
+        dialogue.employee_name = None if self.screens.people_picker else value
+
+    async def _employee_id(self, value: str) -> str | None:
+        """The object id from the people picker, or the one user known by the typed name."""
         if self.screens.people_picker:
-            dialogue.employee_id, dialogue.employee_name = value, None
-            return
+            return value
         matches = await self.people.users_named(value)
-        dialogue.employee_name = value
-        dialogue.employee_id = matches.pop() if len(matches) == 1 else None
+        return matches.pop() if len(matches) == 1 else None
 
     def _invitation(self, dialogue: Dialogue, t: Texts) -> Notify:
         employee = employee_display(dialogue, t)

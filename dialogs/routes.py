@@ -7,6 +7,12 @@ that returns a ``TurnResult``.
 
 Dialogues hold personal data and happen only in the 1:1 chat; in a group chat only the help
 answers.
+
+Who may use a verb is part of its entry: ``access`` names the rule of dialogs/access.py
+(MANAGES to start, LEADS for every verb on a dialogue: only the employee's manager, their
+substitute or HR for the unit, HR for HR's commands). It runs after the data was read and
+before the handler; a verb that works on a dialogue declares ``access=LEADS`` and gets the
+manager check with nothing more to do.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from pydantic import ValidationError
 
 from cards.screens import Screens
 from core.commands import parse
+from dialogs.access import HR, LEADS, MANAGES, Access
 from dialogs.action_items import ActionItemAnswers
 from dialogs.agreement_answers import AgreementAnswers
 from dialogs.card_data import (
@@ -45,6 +52,7 @@ from dialogs.own_request import OwnRequest
 from dialogs.reminder_answers import ReminderAnswers
 from dialogs.self_check import SelfCheckFlow
 from dialogs.status import Status
+from dialogs.substitutes import Substitutes
 from dialogs.turn import Actor, TurnResult
 
 log = logging.getLogger(__name__)
@@ -62,6 +70,8 @@ class Route:
     in_group: bool = False
     #: Without a dialogue id of its own, the data gets the chat's last dialogue.
     pointed: bool = False
+    #: Who may use it (dialogs/access.py): MANAGES, LEADS, HR, or None for anyone.
+    access: str | None = None
 
 
 class Router:
@@ -77,34 +87,40 @@ class Router:
         items: ActionItemAnswers,
         follow_up: FollowUp,
         own_request: OwnRequest,
+        access: Access,
+        substitutes: Substitutes,
     ) -> None:
+        self.access = access
         self.manager = manager
         self.self_check = self_check
         self.screens = screens
         self.routes: dict[str, Route] = {
             # Buttons and commands that are not tied to a form.
             "help": Route(CardData, self.help, in_group=True),
-            "start": Route(CardData, manager.start),
-            "continue": Route(Pointed, self.resume, pointed=True),
-            "cancel_open": Route(Pointed, manager.cancel_open, pointed=True),
+            "start": Route(CardData, manager.start, access=MANAGES),
+            "continue": Route(Pointed, self.resume, pointed=True, access=LEADS),
+            "cancel_open": Route(Pointed, manager.cancel_open, pointed=True, access=LEADS),
             "status": Route(CardData, status.show),
             "my_data": Route(CardData, data.my_data),
             "my_data_export": Route(CardData, data.my_data_export),
-            "hr_list": Route(CardData, data.hr_list),
-            "hr_export": Route(CardData, data.hr_export),
-            "hr_erase": Route(Argument, data.hr_erase),
+            "hr_list": Route(CardData, data.hr_list, access=HR),
+            "hr_export": Route(CardData, data.hr_export, access=HR),
+            "hr_erase": Route(Argument, data.hr_erase, access=HR),
             "reminders_on": Route(CardData, reminders.resume),
+            "substitute": Route(Argument, substitutes.name),
+            "substitute_remove": Route(CardData, substitutes.remove),
+            "hr_substitute": Route(Argument, substitutes.name_for, access=HR),
             # The manager's dialogue.
-            "next": Route(DialogueCard, manager.next),
-            "back": Route(DialogueCard, manager.back),
-            "later": Route(DialogueCard, manager.later),
-            "cancel": Route(DialogueCard, manager.cancel),
-            "edit": Route(EditCard, manager.edit),
-            "conclude": Route(DialogueCard, manager.conclude),
-            "revise": Route(DialogueCard, manager.revise),
+            "next": Route(DialogueCard, manager.next, access=LEADS),
+            "back": Route(DialogueCard, manager.back, access=LEADS),
+            "later": Route(DialogueCard, manager.later, access=LEADS),
+            "cancel": Route(DialogueCard, manager.cancel, access=LEADS),
+            "edit": Route(EditCard, manager.edit, access=LEADS),
+            "conclude": Route(DialogueCard, manager.conclude, access=LEADS),
+            "revise": Route(DialogueCard, manager.revise, access=LEADS),
             # Follow-up and renewal of an agreement in force.
-            "follow_up": Route(FollowUpCard, follow_up.follow_up),
-            "reopen": Route(FollowUpCard, follow_up.reopen),
+            "follow_up": Route(FollowUpCard, follow_up.follow_up, access=LEADS),
+            "reopen": Route(FollowUpCard, follow_up.reopen, access=LEADS),
             "ask_follow_up": Route(AskCard, follow_up.ask, refusal="notices.not_employee"),
             # The employee's own request for a conversation.
             "request": Route(CardData, own_request.show),
@@ -117,7 +133,9 @@ class Router:
             "sc_later": Route(SelfCheckCard, self_check.later),
             "confirm": Route(AgreementCard, agreements.confirm),
             "dispute": Route(AgreementCard, agreements.dispute),
-            "show_agreement": Route(AgreementRef, agreements.show, refusal="notices.not_yours"),
+            "show_agreement": Route(
+                AgreementRef, agreements.show, refusal="notices.not_yours", access=LEADS
+            ),
             # The follow-up actions of confirmed agreements.
             "item_status": Route(ItemCard, items.mark, refusal="items.not_yours"),
             # The weekly reminders.
@@ -155,6 +173,9 @@ class Router:
         except ValidationError:
             log.warning("card submit refused: its data does not fit the verb %s", verb)
             return TurnResult.say(t(route.refusal))
+        refused = await self.access.refusal(route.access, actor, model)
+        if refused is not None:
+            return refused
         return await route.handler(actor, model)
 
     def welcome(self, actor: Actor) -> TurnResult:

@@ -73,6 +73,13 @@ class StepFlow(Generic[F]):
         """Checks a flow adds to a step's own validation."""
         return []
 
+    async def access_errors(
+        self, form: F, step: Step, values: dict[str, Any], actor: Actor
+    ) -> list[FieldError]:
+        """Whether the actor may give these answers (the manager check of a chosen employee);
+        nothing is stored or sent when they may not."""
+        return []
+
     async def before_commit(self, form: F, step: Step, before: StepAnswers | None) -> None:
         """Changes that go with a valid step (the dialogue's employee)."""
 
@@ -136,6 +143,8 @@ class StepFlow(Generic[F]):
         values, errors = validate_step(step, data.inputs, self.today(), form.answers)
         if not errors:
             errors = self.extra_errors(form, step, values)
+        if not errors:
+            errors = await self.access_errors(form, step, values, actor)
         if errors:
             # The same card again, in place, with what was valid kept and the errors on top.
             shown = {**form.answers.values(step.id), **values}

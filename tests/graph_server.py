@@ -28,6 +28,14 @@ It follows the public Microsoft Graph v1.0 documentation on learn.microsoft.com:
   handle throttling", and the batch section of the same page).
 - "Microsoft Graph error responses": ``{"error": {"code", "message"}}``; 401
   ``InvalidAuthenticationToken`` for a missing or invalid bearer token.
+- The directory, for the bot's access checks: "Get manager" (``GET /users/{id}/manager``, a
+  directoryObject; 404 ``Request_ResourceNotFound`` when no manager is set), "Get user" with
+  ``$select`` (``GET /users/{id}?$select=id,department``; 404 for an unknown user), and
+  "user: checkMemberGroups" (``POST /users/{id}/checkMemberGroups`` with ``groupIds``, at
+  most 20, else 400; the answer lists the ids of those groups the user is a member of,
+  directly or through nested groups). A missing application permission answers 403
+  ``Authorization_RequestDenied`` ("Insufficient privileges to complete the operation.").
+  Throttling (429 with Retry-After) and timeouts come from the same ``Faults`` as the rest.
 - The App Service managed identity token endpoint ("Managed identities for App Service",
   REST protocol 2019-08-01: ``IDENTITY_ENDPOINT`` and the ``X-IDENTITY-HEADER``), so the
   bot's real ``azure.identity.aio.ManagedIdentityCredential`` gets the tokens it sends.
@@ -75,6 +83,9 @@ _CHILDREN = re.compile(r"^/drives/([^/]+)/root/children$")
 _UPLOAD = re.compile(r"^/drives/([^/]+)/items/([^/]+):/(.+):/content$")
 _FILTER = re.compile(r"^fields/(\w+) eq '((?:[^']|'')*)'$")
 _TYPES = ("text", "number", "dateTime", "choice", "boolean")
+_USER = re.compile(r"^/users/([^/]+)$")
+_MANAGER = re.compile(r"^/users/([^/]+)/manager$")
+_CHECK_GROUPS = re.compile(r"^/users/([^/]+)/checkMemberGroups$")
 #: On a $batch answer: the longest Retry-After of the requests inside it.
 INNER_RETRY_AFTER = web.ResponseKey("inner_retry_after", float)
 
@@ -197,6 +208,93 @@ class Stats:
         self.faults[kind] = self.faults.get(kind, 0) + 1
 
 
+@dataclass
+class Directory:
+    """The users and security groups of the tenant, as the access checks read them."""
+
+    #: user id → {"department": str | None, "manager": user id | None}
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: group id → its members: user ids and group ids (nested groups)
+    groups: dict[str, set[str]] = field(default_factory=dict)
+    #: The app lacks User.Read.All / GroupMember.Read.All: every directory request gets 403.
+    forbidden: bool = False
+    #: Directory requests answered, by kind ("manager", "user", "checkMemberGroups").
+    requests: dict[str, int] = field(default_factory=dict)
+
+    def add_user(self, user_id: str, manager: str | None = None, department: str = "") -> None:
+        self.users[user_id.lower()] = {"manager": manager, "department": department or None}
+
+    def set_manager(self, user_id: str, manager: str | None) -> None:
+        """The manager changes in Entra ID (HR moved the employee)."""
+        self.users[user_id.lower()]["manager"] = manager
+
+    def member_of(self, user_id: str) -> set[str]:
+        """Every group the user is in, directly or through groups in groups."""
+        found: set[str] = set()
+        inside = {user_id.lower()}
+        while True:
+            more = {g for g, members in self.groups.items() if members & inside} - found
+            if not more:
+                return found
+            found |= more
+            inside |= more
+
+    def count(self, kind: str) -> None:
+        self.requests[kind] = self.requests.get(kind, 0) + 1
+
+    def answer(self, method: str, path: str, data: Any) -> tuple[int, dict, Any] | None:
+        """The answer to a directory request, or None for a path that is not one."""
+        for pattern, kind, wanted in (
+            (_MANAGER, "manager", "GET"),
+            (_CHECK_GROUPS, "checkMemberGroups", "POST"),
+            (_USER, "user", "GET"),
+        ):
+            m = pattern.match(path)
+            if m is None:
+                continue
+            if method != wanted:
+                return error(405, "Request_BadRequest", f"{method} is not supported here.")
+            self.count(kind)
+            if self.forbidden:
+                return error(
+                    403,
+                    "Authorization_RequestDenied",
+                    "Insufficient privileges to complete the operation.",
+                )
+            user = self.users.get(unquote(m.group(1)).lower())
+            if user is None:
+                return error(
+                    404,
+                    "Request_ResourceNotFound",
+                    f"Resource '{unquote(m.group(1))}' does not exist or one of its queried"
+                    " reference-property objects are not present.",
+                )
+            if kind == "manager":
+                return self._manager(user)
+            if kind == "user":
+                return 200, {}, {"id": unquote(m.group(1)), "department": user["department"]}
+            return self._check_groups(unquote(m.group(1)), data)
+        return None
+
+    @staticmethod
+    def _manager(user: dict[str, Any]) -> tuple[int, dict, Any]:
+        if not user["manager"]:
+            return error(
+                404,
+                "Request_ResourceNotFound",
+                "Resource 'manager' does not exist or one of its queried reference-property"
+                " objects are not present.",
+            )
+        return 200, {}, {"@odata.type": "#microsoft.graph.user", "id": user["manager"]}
+
+    def _check_groups(self, user_id: str, data: Any) -> tuple[int, dict, Any]:
+        ids = data.get("groupIds") if isinstance(data, dict) else None
+        if not isinstance(ids, list) or not ids or len(ids) > 20:
+            return error(400, "Request_BadRequest", "groupIds must hold 1 to 20 group ids.")
+        member_of = self.member_of(user_id)
+        return 200, {}, {"value": [g for g in ids if str(g).lower() in member_of]}
+
+
 class GraphServer:
     def __init__(
         self,
@@ -219,6 +317,7 @@ class GraphServer:
         self.latency = latency
         self.down = False
         self.stats = Stats()
+        self.directory = Directory()
         self.lists: dict[str, dict[str, Any]] = {}
         self.drive_id = "b!" + uuid.uuid4().hex
         self.drive_items: dict[str, dict[str, Any]] = {
@@ -502,6 +601,8 @@ class GraphServer:
             return self._new_folder(method, unquote(m.group(1)), data)
         if m := _BY_PATH.match(path):
             return self._by_path(*map(unquote, m.groups()))
+        if (answer := self.directory.answer(method, path, data)) is not None:
+            return answer
         return error(400, "BadRequest", f"Resource not found for the segment in {method} {path}.")
 
     def _site_ok(self, site_id: str) -> bool:

@@ -15,8 +15,9 @@ Connector service to your bot"):
   the ``serviceurl`` claim, which must equal the activity's ``serviceUrl``.
 
 botbuilder fetches the metadata and the keys with the synchronous ``requests`` library from
-inside the event loop, so the issuer runs on ``http.server`` in a thread of its own, never on
-the test's asyncio loop. Every issuer serves its metadata under a fresh random path, because
+inside the event loop (the bot now fetches them itself over aiohttp, bot/openid_keys.py), so
+the issuer runs on ``http.server`` in a thread of its own, never on the test's asyncio loop;
+``keys_delay`` makes its JWKS slow. Every issuer serves its metadata under a fresh random path, because
 botbuilder caches metadata per URL for the whole process
 (``JwtTokenExtractor.metadataCache``).
 """
@@ -70,6 +71,8 @@ class OpenIdIssuer:
         self.kid = f"test-{uuid.uuid4().hex[:12]}"
         self.more_keys: list[tuple[str, rsa.RSAPrivateKey, list[str]]] = []
         self.requests: list[str] = []
+        #: Seconds the JWKS takes to answer: a slow identity endpoint.
+        self.keys_delay = 0.0
         self._prefix = f"/{uuid.uuid4().hex}"
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -120,6 +123,7 @@ class OpenIdIssuer:
                 if self.path == issuer._prefix + METADATA_PATH:
                     self._json(issuer.metadata())
                 elif self.path == issuer._prefix + "/keys":
+                    time.sleep(issuer.keys_delay)  # this server's own thread, not the bot's
                     self._json(issuer.jwks())
                 else:
                     self.send_error(404)

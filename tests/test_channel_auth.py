@@ -13,6 +13,7 @@ also reaches the LocalConnector; the inbound check is botbuilder's own, unstubbe
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -207,3 +208,153 @@ async def test_valid_token_is_processed(
     # The signing keys came from the local issuer's metadata and JWKS.
     path = issuer.metadata_url.removeprefix(issuer.base_url)
     assert issuer.requests[:2] == [path, path.replace("/.well-known/openid-configuration", "/keys")]
+
+
+# --- the signing keys are fetched without blocking the event loop ---------------------------
+
+SLOW = 1.5
+
+
+async def timed(coro) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = await coro
+    return result, time.perf_counter() - started
+
+
+class Ticker:
+    """Notes the longest gap between ticks of the event loop the bot and the test share: a
+    blocking call in the bot shows as a long gap."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._task: asyncio.Task | None = None
+
+    async def _run(self) -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.perf_counter()
+            self.longest = max(self.longest, now - last)
+            last = now
+
+    def __enter__(self) -> Ticker:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+
+async def healthz(session: aiohttp.ClientSession, bot: BotServer) -> int:
+    async with session.get(f"{bot.url}/healthz") as r:
+        await r.read()
+        return r.status
+
+
+async def test_a_slow_jwks_at_start_does_not_stall_other_requests(
+    session, db_path, issuer, connector: LocalConnector, outbound_tokens
+):
+    issuer.keys_delay = SLOW
+    server = BotServer(
+        db_path,
+        microsoft_app_id=APP_ID,
+        microsoft_app_password="placeholder",
+        microsoft_app_tenant_id=TENANT,
+        allowed_tenant_ids=TENANT,
+        channel_openid_metadata_url=issuer.metadata_url,
+        channel_token_issuer=issuer.issuer,
+    )
+    await server.start()
+    try:
+        manager = TeamsClient(session, server, connector, MANAGER)
+        call = Call(issuer, connector.url)
+        with Ticker() as ticker:
+            turn = asyncio.create_task(
+                timed(
+                    post(session, server, manager.activity(text="start"), "Bearer " + call.token())
+                )
+            )
+            await asyncio.sleep(0.1)
+            # While the keys are on their way, the bot answers everything else at once.
+            for _ in range(5):
+                status, took = await timed(healthz(session, server))
+                assert status == 200 and took < 0.3, f"healthz took {took:.3f}s"
+            status, took = await turn
+        assert ticker.longest < 0.3, f"the event loop stalled for {ticker.longest:.3f}s"
+        assert status == 201 and took > SLOW - 0.3  # the turn itself waited for its keys
+        assert dialogue_managers(db_path) == [MANAGER.aad_object_id]
+    finally:
+        await server.stop()
+
+
+async def test_a_slow_key_refresh_does_not_stall_turns_with_known_keys(
+    session, bot, manager, connector: LocalConnector, issuer, db_path, outbound_tokens
+):
+    from app import CHANNEL_KEYS
+
+    call = Call(issuer, connector.url)
+    assert await post(session, bot, manager.activity(text="hjælp"), "Bearer " + call.token()) == 201
+    # A new signing key appears (a rollover) and the JWKS becomes slow.
+    bot.app[CHANNEL_KEYS].retry_after = 0  # refetch for an unknown key at once
+    kid, key = issuer.publish_key(["msteams"])
+    issuer.keys_delay = SLOW
+    new_token = "Bearer " + issuer.sign(call.claims(), key=key, kid=kid)
+    with Ticker() as ticker:
+        rollover = asyncio.create_task(
+            timed(post(session, bot, manager.activity(text="status"), new_token))
+        )
+        await asyncio.sleep(0.1)
+        for _ in range(3):
+            status, took = await timed(
+                post(session, bot, manager.activity(text="hjælp"), "Bearer " + call.token())
+            )
+            assert status == 201 and took < 0.5, f"a turn with a known key took {took:.3f}s"
+        status, took = await rollover
+    assert ticker.longest < 0.3, f"the event loop stalled for {ticker.longest:.3f}s"
+    assert status == 201 and took > SLOW - 0.3
+
+
+# --- the tenant: checked after the token, and read where Teams puts it ----------------------
+
+FOREIGN_TENANT = "99999999-9999-9999-9999-999999999999"
+
+
+def in_tenant(activity: dict, tenant: str, where: str) -> dict:
+    """The activity from ``tenant``, named only in channelData or only in the conversation
+    (``conversation.tenantId``, as Teams sends it on some activities)."""
+    activity = {**activity, "conversation": {**activity["conversation"]}}
+    activity.pop("channelData", None)
+    activity["conversation"].pop("tenantId", None)
+    if where == "channelData":
+        activity["channelData"] = {"tenant": {"id": tenant}}
+    else:
+        activity["conversation"]["tenantId"] = tenant
+    return activity
+
+
+@pytest.mark.parametrize("where", ["channelData", "conversation"])
+async def test_without_a_token_the_tenant_is_not_revealed(
+    where, session, bot, manager, connector: LocalConnector, db_path
+):
+    """401 for a missing token whatever the tenant: the status code does not say which
+    tenant is allowed."""
+    for tenant in (TENANT, FOREIGN_TENANT):
+        activity = in_tenant(manager.activity(text="start"), tenant, where)
+        assert await post(session, bot, activity, None) == 401
+        assert await post(session, bot, activity, "Bearer not-a-jwt") == 401
+    assert dialogue_managers(db_path) == [] and connector.sent == []
+
+
+@pytest.mark.parametrize("where", ["channelData", "conversation"])
+async def test_with_a_valid_token_the_tenant_decides(
+    where, session, bot, manager, connector: LocalConnector, issuer, db_path, outbound_tokens
+):
+    authorization = "Bearer " + Call(issuer, connector.url).token()
+    foreign = in_tenant(manager.activity(text="start"), FOREIGN_TENANT, where)
+    assert await post(session, bot, foreign, authorization) == 403
+    assert dialogue_managers(db_path) == []
+    # The allowed tenant, also when only conversation.tenantId names it.
+    allowed = in_tenant(manager.activity(text="start"), TENANT, where)
+    assert await post(session, bot, allowed, authorization) == 201
+    assert dialogue_managers(db_path) == [MANAGER.aad_object_id]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from core.texts import texts_for
+from dialogs.access import Access
 from dialogs.card_data import CardData, DialogueCard, PulseCard
 from dialogs.routes import Router
 from dialogs.turn import Actor, TurnResult
@@ -44,7 +45,10 @@ def calls() -> list[tuple[str, Any]]:
 @pytest.fixture
 def router(calls) -> Router:
     r = Recorder(calls)
-    return Router(r, r, r, r, r, r, Screens(), r, r, r)  # type: ignore[arg-type]  # stand-ins for each
+    # The access checks off (local mode), the acting user HR for every unit: every verb
+    # reaches its handler.
+    access = Access(r, r, hr_users={ME.user_id: frozenset({"*"})})  # type: ignore[arg-type]
+    return Router(r, r, r, r, r, r, Screens(), r, r, r, access, r)  # type: ignore[arg-type]
 
 
 async def test_a_button_and_its_typed_command_reach_the_same_handler(router, calls):

@@ -1,0 +1,165 @@
+"""The one access check of the route table: who may start, lead or follow up a dialogue, and
+who has HR's role.
+
+A route names its rule (``Route.access`` in dialogs/routes.py); ``Access.refusal`` runs it
+before the handler, so a new verb gets the check by declaring it there:
+
+- ``MANAGES``: may start dialogues (a member of MANAGER_GROUP_ID when one is named);
+- ``LEADS``: the dialogue the data points at (``dialogue_id``, else the actor's open one) is
+  about an employee whom the actor leads: their manager in Entra ID, the substitute that
+  manager or HR named, or HR for the employee's unit (core/access.py weighs this). A former
+  manager, changed in Entra ID after the dialogue began, is refused from the next turn on
+  (once the cached answer has expired);
+- ``HR``: HR's commands.
+
+The employee chosen on the first step is checked by the same ``leads`` before anything is
+stored or sent (dialogs/manager_dialogue.py). When Graph cannot answer, the action is
+refused with "try again later" and nothing changes. With the checks off (local mode), only
+the object-id lists count and every manager leads their own dialogues, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from core.access import AS_MANAGER, Employee, Roles, covers, lead_reason
+from dialogs.turn import Actor, TurnResult
+from directory.graph_directory import DirectoryUnavailable, GraphDirectory
+from store.dialogues import DialogueStore
+from store.substitutes import SubstituteStore
+
+log = logging.getLogger(__name__)
+
+MANAGES = "manages"
+LEADS = "leads"
+HR = "hr"
+RULES = (MANAGES, LEADS, HR)
+
+__all__ = ["HR", "LEADS", "MANAGES", "Access", "DirectoryUnavailable"]
+
+
+class Access:
+    def __init__(
+        self,
+        dialogues: DialogueStore,
+        substitutes: SubstituteStore,
+        *,
+        hr_users: dict[str, frozenset[str]],
+        hr_groups: dict[str, frozenset[str]] | None = None,
+        work_environment_groups: dict[str, frozenset[str]] | None = None,
+        manager_group: str = "",
+    ) -> None:
+        self.dialogues = dialogues
+        self.substitutes = substitutes
+        self.hr_users = hr_users
+        self.hr_groups = hr_groups or {}
+        self.work_environment_groups = work_environment_groups or {}
+        self.manager_group = manager_group.lower()
+        #: Set at start when the checks are on (ACCESS_CHECKS); None: lists only.
+        self.directory: GraphDirectory | None = None
+
+    @property
+    def on(self) -> bool:
+        return self.directory is not None
+
+    # --- the facts ------------------------------------------------------------------------
+
+    def _groups(self) -> frozenset[str]:
+        named = {*self.hr_groups, *self.work_environment_groups}
+        if self.manager_group:
+            named.add(self.manager_group)
+        return frozenset(named)
+
+    async def roles(self, actor: Actor) -> Roles:
+        """The actor's roles from the lists and, with the checks on, their groups."""
+        user = actor.user_id.lower()
+        hr_units = set(self.hr_users.get(user, frozenset()))
+        environment: set[str] = set()
+        may_manage = True
+        if self.directory is not None:
+            member_of = await self.directory.groups_of(user, self._groups())
+            for group, units in self.hr_groups.items():
+                if group in member_of:
+                    hr_units |= units
+            for group, units in self.work_environment_groups.items():
+                if group in member_of:
+                    environment |= units
+            if self.manager_group:
+                may_manage = self.manager_group in member_of or bool(hr_units)
+        return Roles(frozenset(hr_units), frozenset(environment), may_manage)
+
+    async def leads(self, actor: Actor, employee_id: str) -> str | None:
+        """Why the actor may lead a dialogue about the employee (core/access.py), or None.
+        Raises DirectoryUnavailable when Graph cannot tell."""
+        if self.directory is None:
+            return AS_MANAGER
+        manager = await self.directory.manager_of(employee_id)
+        employee = Employee(employee_id, manager)
+        if lead_reason(actor.user_id, employee, Roles(), None) is not None:
+            return AS_MANAGER  # the common case: no more to read
+        substitute = await self.substitutes.of(manager) if manager else None
+        reason = lead_reason(actor.user_id, employee, Roles(), substitute)
+        if reason is not None:
+            return reason
+        roles = await self.roles(actor)
+        if not roles.is_hr:
+            return None
+        unit = await self.directory.unit_of(employee_id)
+        return lead_reason(actor.user_id, Employee(employee_id, manager, unit), roles, substitute)
+
+    async def hr_units(self, actor: Actor) -> frozenset[str] | None:
+        """The units the actor is HR for; None when they are not HR."""
+        roles = await self.roles(actor)
+        return roles.hr_units or None
+
+    async def hr_for_unit_of(self, actor: Actor, user_id: str) -> bool:
+        """Whether the actor is HR for the unit of ``user_id`` (a manager, for naming their
+        substitute)."""
+        roles = await self.roles(actor)
+        if not roles.is_hr:
+            return False
+        unit = await self.directory.unit_of(user_id) if self.directory is not None else None
+        return covers(roles.hr_units, unit)
+
+    # --- the route guard --------------------------------------------------------------------
+
+    async def refusal(self, rule: str | None, actor: Actor, data: Any) -> TurnResult | None:
+        """None when the rule lets the actor on, else the polite refusal."""
+        if rule is None:
+            return None
+        t = actor.texts
+        try:
+            if rule == MANAGES:
+                if not (await self.roles(actor)).may_manage:
+                    log.warning("start refused: not in the managers' group")
+                    return TurnResult.say(t("access.not_a_manager"))
+            elif rule == HR:
+                if await self.hr_units(actor) is None:
+                    log.warning("HR command refused: not an HR user")
+                    return TurnResult.say(t("hr.refused"))
+            elif rule == LEADS:
+                return await self._leads_refusal(actor, data)
+        except DirectoryUnavailable as error:
+            log.warning("access check failed closed: the directory did not answer (%s)", error)
+            return TurnResult.say(t("access.unavailable"))
+        return None
+
+    async def _leads_refusal(self, actor: Actor, data: Any) -> TurnResult | None:
+        if self.directory is None:
+            return None
+        chosen = getattr(data, "dialogue_id", None)
+        dialogue = (
+            await self.dialogues.get(chosen)
+            if isinstance(chosen, str) and chosen
+            else await self.dialogues.latest_open(actor.user_id)
+        )
+        # Not the actor's dialogue, or no employee chosen yet: the handler's own checks answer.
+        if dialogue is None or dialogue.manager_id != actor.user_id or not dialogue.employee_id:
+            return None
+        if await self.leads(actor, dialogue.employee_id) is None:
+            log.warning(
+                "dialogue verb refused: not the employee's manager", extra={"dialogue": dialogue.id}
+            )
+            return TurnResult.say(actor.texts("access.not_your_employee"))
+        return None

@@ -1,0 +1,115 @@
+"""The directory questions access needs, asked of Microsoft Graph v1.0:
+
+- ``GET /users/{id}/manager`` (User.Read.All): the user's manager; 404 when none is set;
+- ``GET /users/{id}?$select=department`` (User.Read.All): the user's unit;
+- ``POST /users/{id}/checkMemberGroups`` (GroupMember.Read.All): which of up to 20 named
+  groups the user is a member of, directly or through nested groups (transitive).
+
+Each question is one request with a short timeout, answered from the cache when it was asked
+within ACCESS_CACHE_MINUTES. Anything but a clear answer (403 for a missing permission, 429
+or 503 and the Retry-After window after them, 5xx, a timeout) raises ``DirectoryUnavailable``:
+the caller refuses the action politely. Nothing is retried inside a turn. Logs carry the
+status and Graph's error code, never ids or names.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from core.validation import is_entra_id
+from directory.cache import AnswerCache
+from sharepoint.graph import GraphClient, Response, reason_of
+
+log = logging.getLogger(__name__)
+
+#: Graph takes at most 20 group ids in one checkMemberGroups.
+GROUPS_PER_CHECK = 20
+
+
+class DirectoryUnavailable(Exception):
+    """Graph could not answer a question about access."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class GraphDirectory:
+    def __init__(self, client: GraphClient, cache: AnswerCache) -> None:
+        self.client = client
+        self.cache = cache
+
+    async def _ask(self, method: str, path: str, body: Any = None) -> Response:
+        if self.client.window_left() > 0:  # Graph asked us to wait: no turn waits for it
+            raise DirectoryUnavailable("inside a Retry-After window")
+        try:
+            response = await self.client.send(method, path, json_body=body)
+        except Exception as error:  # noqa: BLE001 - the credential failed in many ways
+            log.error("directory: could not get a Graph token (%s)", type(error).__name__)
+            raise DirectoryUnavailable("no token") from None
+        if response.status == 403:
+            log.error(
+                "directory: Graph refused %s (403 %s): check the app's Graph permissions",
+                method,
+                response.error_code(),
+            )
+            raise DirectoryUnavailable(reason_of(response))
+        if not response.ok and response.status != 404:
+            log.warning("directory: Graph %s did not answer (%s)", method, reason_of(response))
+            raise DirectoryUnavailable(reason_of(response))
+        return response
+
+    async def manager_of(self, user_id: str) -> str | None:
+        """The object id of the user's manager, or None when Entra ID names none."""
+        if not is_entra_id(user_id):
+            return None
+
+        async def ask() -> str | None:
+            response = await self._ask("GET", f"/users/{quote(user_id)}/manager?$select=id")
+            if response.status == 404 or not isinstance(response.body, dict):
+                return None
+            found = response.body.get("id")
+            return found.lower() if isinstance(found, str) and found else None
+
+        result: str | None = await self.cache.get(("manager", user_id.lower()), ask)
+        return result
+
+    async def unit_of(self, user_id: str) -> str | None:
+        """The user's department, or None."""
+        if not is_entra_id(user_id):
+            return None
+
+        async def ask() -> str | None:
+            response = await self._ask("GET", f"/users/{quote(user_id)}?$select=id,department")
+            body = response.body if isinstance(response.body, dict) else {}
+            department = body.get("department")
+            return department if isinstance(department, str) and department else None
+
+        result: str | None = await self.cache.get(("unit", user_id.lower()), ask)
+        return result
+
+    async def groups_of(self, user_id: str, groups: frozenset[str]) -> frozenset[str]:
+        """Which of ``groups`` the user is a member of, transitively."""
+        if not groups or not is_entra_id(user_id):
+            return frozenset()
+        wanted = sorted(groups)
+
+        async def ask() -> frozenset[str]:
+            found: set[str] = set()
+            for start in range(0, len(wanted), GROUPS_PER_CHECK):
+                part = wanted[start : start + GROUPS_PER_CHECK]
+                response = await self._ask(
+                    "POST", f"/users/{quote(user_id)}/checkMemberGroups", {"groupIds": part}
+                )
+                if response.status == 404:  # no such user: a member of nothing
+                    return frozenset()
+                body = response.body if isinstance(response.body, dict) else {}
+                found.update(str(g).lower() for g in body.get("value", []) if isinstance(g, str))
+            return frozenset(found)
+
+        result: frozenset[str] = await self.cache.get(
+            ("groups", user_id.lower(), tuple(wanted)), ask
+        )
+        return result
