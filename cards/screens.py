@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -229,10 +229,14 @@ class Screens:
         )
 
     def _rules_context(
-        self, hits: list[RuleHit], t: Texts, answers: DialogueAnswers
+        self,
+        hits: list[RuleHit],
+        t: Texts,
+        answers: DialogueAnswers,
+        due: Mapping[str, date] | None = None,
     ) -> dict[str, Any]:
         return {
-            "rules": view.rule_view(hits, t),
+            "rules": view.rule_view(hits, t, due),
             "labels": {
                 key: t(f"review.{key}")
                 for key in ("actions_title", "no_rules", "show_answers", "show_self_check")
@@ -437,7 +441,12 @@ class Screens:
             self_check=view.self_check_view(self_check, t) if self_check else None,
             stored_note=t(self.storage_note),
             confirm=buttons,
-            **self._rules_context(recorded_hits(record), t, record.answers),
+            **self._rules_context(
+                recorded_hits(record),
+                t,
+                record.answers,
+                {a.key: a.due for a in record.actions if a.due is not None},
+            ),
         )
 
     # --- the employee's requests -----------------------------------------------------------

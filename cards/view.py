@@ -6,6 +6,7 @@ wording stays in the content files and layout stays in the templates.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -183,16 +184,25 @@ def sections(answers: DialogueAnswers, t: Texts) -> list[dict[str, Any]]:
     ]
 
 
-def rule_view(hits: list[RuleHit], t: Texts) -> dict[str, list[dict[str, str]]]:
-    """Each follow-up with its plain title, who does it, what it means and where to read
-    more (from the policy file)."""
+def rule_view(
+    hits: list[RuleHit], t: Texts, due: Mapping[str, date] | None = None
+) -> dict[str, list[dict[str, str]]]:
+    """Each follow-up with its plain title, who does it (and by when, when ``due`` gives the
+    deadlines an agreement concluded), what it means and where to read more (from the policy
+    file)."""
     policy = policies.active()
+    due = due or {}
+
+    def owner(h: RuleHit, who: str) -> str:
+        if h.key not in due:
+            return t(f"owners.{who}")
+        return t("agreement.owner_due", owner=t(f"owners.{who}"), date=day(due[h.key], t))
 
     def line(h: RuleHit) -> dict[str, str]:
         action = policy.action(h.key)
         return {
             "title": t(f"rules.{h.rule}"),
-            "owner": t(f"owners.{action.owner}"),
+            "owner": owner(h, action.owner),
             "text": t(f"actions.{h.key}"),
             "source_title": t(f"sources.{action.source}.title"),
             "source_url": t(f"sources.{action.source}.url"),

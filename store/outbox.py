@@ -72,7 +72,12 @@ async def enqueue(conn: StoreConnection, dialogue_id: str, version: int) -> None
     """Inside the caller's transaction: this agreement version changed, send it again."""
     now = utc_now()
     add = insert_for(conn.dialect.name, sharepoint_outbox).values(
-        dialogue_id=dialogue_id, version=version, next_attempt_at=now, updated_at=now
+        dialogue_id=dialogue_id,
+        version=version,
+        next_attempt_at=now,
+        updated_at=now,
+        # A new version has no action items yet (they come with the confirmation).
+        actions_revision=1,
     )
     await conn.execute(
         add.on_conflict_do_update(

@@ -130,6 +130,9 @@ async def test_the_review_offers_a_deadline_per_action_and_confirmation_makes_th
     assert dues["employee_contributes"] is None
 
     to_confirm = card_with(employee, "Bekræft aftalen")
+    # The agreement card says who does each action and by when.
+    in_ten_days = (TODAY + timedelta(days=10)).strftime("%d-%m-%Y")
+    assert f"Lederen, frist {in_ten_days}" in text(to_confirm)
     await employee.submit(to_confirm, action_data(to_confirm.card, "confirm"))
     items = stored(db_path)
     # No self-check here, so no furniture action from it.

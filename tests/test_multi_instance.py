@@ -185,8 +185,8 @@ async def test_three_instances_behind_a_proxy_one_killed(postgres_server, monkey
             async def outbox_empty() -> bool:
                 pending = rows(
                     url,
-                    "SELECT COUNT(*) FROM sharepoint_outbox"
-                    " WHERE item_revision < revision OR doc_revision < revision",
+                    "SELECT COUNT(*) FROM sharepoint_outbox WHERE item_revision < revision"
+                    " OR doc_revision < revision OR actions_revision < revision",
                 )
                 return pending[0][0] == 0
 
