@@ -83,7 +83,16 @@ EMPLOYEE_VERBS = (
     "show_agreement",
 )
 PLAIN_VERBS = ("start", "help", "continue", "my_data", "my_data_export", "hr_export")
-ALL_VERBS = tuple(DIALOGUE_VERBS) + tuple(EMPLOYEE_VERBS) + PLAIN_VERBS
+#: Follow-up, renewal and the employee's own request (dialogs/follow_up.py, own_request.py).
+REQUEST_VERBS = (
+    "follow_up",
+    "reopen",
+    "ask_follow_up",
+    "request",
+    "request_send",
+    "request_start",
+)
+ALL_VERBS = tuple(DIALOGUE_VERBS) + tuple(EMPLOYEE_VERBS) + PLAIN_VERBS + REQUEST_VERBS
 COMMANDS = (
     "hjælp",
     "help",
@@ -97,6 +106,8 @@ COMMANDS = (
     "cancel",
     "selvtjek",
     "self-check",
+    "bed om samtale",
+    "request",
     "mine data",
     "my data",
     "hr",
@@ -273,6 +284,10 @@ def card_values() -> st.SearchStrategy[dict[str, Any]]:
             "version": st.integers(-2, 40) | JSON,
             "comment": st.text(max_size=60) | JSON,
             "edit_step": st.sampled_from(DIALOGUE_SEQUENCE.ids) | JSON,
+            "reason": st.text(max_size=60) | JSON,
+            "request_id": IDS | JSON,
+            "manager": st.text(max_size=40) | JSON,
+            "attach_self_check": st.sampled_from(["true", "false"]) | JSON,
         },
     )
 
