@@ -284,16 +284,7 @@ class Screens:
         in_force: AgreementRecord | None = None,
     ) -> dict[str, Any]:
         hits = evaluate(dialogue.answers, flag_keys(self_check))
-        changes = None
-        if in_force is not None:
-            lines = view.changes(in_force.answers, dialogue.answers, t)
-            changes = {
-                "title": t("follow_up.changes_title", version=in_force.version),
-                "lines": lines or [t("follow_up.no_changes")],
-                "reason": t("follow_up.reason_line", reason=dialogue.reopen_reason)
-                if dialogue.reopen_reason
-                else None,
-            }
+        changes = _changes(in_force, dialogue.answers, dialogue.reopen_reason, t)
         return self.renderer.render(
             "review",
             title=t("steps.review.title"),
@@ -342,6 +333,7 @@ class Screens:
         manage: Dialogue | None = None,
         ask: Dialogue | None = None,
         follow_up_due: bool = False,
+        in_force: AgreementRecord | None = None,
     ) -> dict[str, Any]:
         """An agreement version; with ``confirm`` (the envelope of the dialogue) it carries the
         employee's buttons: confirm, or disagree with a comment. With ``manage`` (the
@@ -432,6 +424,7 @@ class Screens:
             }
         return self.renderer.render(
             "agreement",
+            changes=_changes(in_force, record.answers, None, t),
             renewal=renewal,
             asking=asking,
             title=t("agreement.title"),
@@ -665,6 +658,20 @@ class Screens:
             note = {"title": "", "value": t(where)}
             sections.append({"title": t("storage.title"), "facts": [note]})
         return self.overview(t, t("status.title"), sections, buttons)
+
+
+def _changes(
+    in_force: AgreementRecord | None, answers: DialogueAnswers, reason: str | None, t: Texts
+) -> dict[str, Any] | None:
+    """What a new version changes since the version in force (None: not a follow-up)."""
+    if in_force is None:
+        return None
+    lines = view.changes(in_force.answers, answers, t)
+    return {
+        "title": t("follow_up.changes_title", version=in_force.version),
+        "lines": lines or [t("follow_up.no_changes")],
+        "reason": t("follow_up.reason_line", reason=reason) if reason else None,
+    }
 
 
 @dataclass

@@ -70,7 +70,8 @@ class AgreementAnswers:
     async def _confirmation_card(self, dialogue: Dialogue, t: Texts) -> dict[str, Any]:
         record = await self.dialogues.agreement(dialogue.id, dialogue.agreement_version)
         assert record is not None, "a concluded dialogue has its agreement"
-        card = self.manager.confirmation_request(dialogue, record, t, t).replies[0].card
+        in_force = await self.manager.in_force(dialogue)
+        card = self.manager.confirmation_request(dialogue, record, t, t, in_force).replies[0].card
         assert card is not None
         return card
 

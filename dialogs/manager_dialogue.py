@@ -82,9 +82,7 @@ class ManagerDialogue(StepFlow[Dialogue]):
     ) -> dict[str, Any]:
         """The manager's card for the dialogue's current step, with the employee's self-check."""
         check = await self.self_checks.latest_done(form.employee_id)
-        in_force = None
-        if form.is_renewal and form.step == REVIEW:
-            in_force = await self.store.agreement(form.id, form.in_force_version)
+        in_force = await self.in_force(form) if form.step == REVIEW else None
         return self.screens.step(form, t, values, errors, check, in_force)
 
     def extra_errors(self, form: Dialogue, step: Step, values: dict[str, Any]) -> list[FieldError]:
@@ -311,7 +309,11 @@ class ManagerDialogue(StepFlow[Dialogue]):
             replace=self.screens.answered(t("steps.review.title"), t("review.concluded")),
             replies=[Reply(card=self.screens.agreement(record, t, check))],
             # The employee's language is not known until they write: the dialogue's is used.
-            notify=[self.confirmation_request(dialogue, record, texts_for(dialogue.locale), t)],
+            notify=[
+                self.confirmation_request(
+                    dialogue, record, texts_for(dialogue.locale), t, await self.in_force(dialogue)
+                )
+            ],
         )
 
     def _first_invalid_step(self, dialogue: Dialogue) -> tuple[Step, list[FieldError]] | None:
@@ -323,10 +325,22 @@ class ManagerDialogue(StepFlow[Dialogue]):
                 return step, errors
         return None
 
+    async def in_force(self, dialogue: Dialogue) -> AgreementRecord | None:
+        """The confirmed version a follow-up works from (None: not a follow-up)."""
+        if not dialogue.is_renewal:
+            return None
+        return await self.store.agreement(dialogue.id, dialogue.in_force_version)
+
     def confirmation_request(
-        self, dialogue: Dialogue, record: AgreementRecord, to_employee: Texts, to_manager: Texts
+        self,
+        dialogue: Dialogue,
+        record: AgreementRecord,
+        to_employee: Texts,
+        to_manager: Texts,
+        in_force: AgreementRecord | None = None,
     ) -> Notify:
-        """The agreement, sent to the employee with the buttons to confirm or disagree."""
+        """The agreement, sent to the employee with the buttons to confirm or disagree; a new
+        version of an agreement in force lists what changed since that version."""
         envelope = {"dialogue_id": dialogue.id, "version": dialogue.version, "step": dialogue.step}
         intro = to_employee("notices.awaiting_intro")
         if record.replaces_version:
@@ -341,7 +355,9 @@ class ManagerDialogue(StepFlow[Dialogue]):
                 else to_employee("notices.new_assessment_any_time")
             )
             intro = to_employee("notices.awaiting_not_approved_intro", when=when)
-        card = self.screens.agreement(record, to_employee, confirm=envelope, intro=intro)
+        card = self.screens.agreement(
+            record, to_employee, confirm=envelope, intro=intro, in_force=in_force
+        )
         employee = employee_display(dialogue, to_manager)
         return Notify(
             dialogue.employee_id,

@@ -194,6 +194,11 @@ def follow_up_cards(
         update={"replaces_version": 1, "valid_until": date(2027, 12, 31)}
     )
     yield f"agreement version 2 {tag}", screens.agreement(v2, t, check)
+    envelope = {"dialogue_id": renewal.id, "version": 9, "step": "review"}
+    yield (
+        f"agreement version 2 to confirm {tag}",
+        screens.agreement(v2, t, check, confirm=envelope, intro="x", in_force=v1),
+    )
     yield f"request form {tag}", screens.request_form(t, {}, [], True)
     yield f"request form no self-check {tag}", screens.request_form(t, {}, [], False)
     _, errors = validate_step(REQUEST, {}, date.today())

@@ -96,6 +96,9 @@ async def test_a_follow_up_ends_in_a_confirmed_version_2(pair, db_path):
 
     second = card_with_verb(employee, "confirm")
     assert te("follow_up.awaiting_intro", version=1) in dumped(second.card)
+    # The employee sees what changed since the version they confirmed, too.
+    assert te("follow_up.changes_title", version=1) in dumped(second.card)
+    assert line in dumped(second.card)  # both use one locale here
     await employee.submit(second, action_data(second.card, "confirm"))
     assert rows(db_path, "SELECT version, state FROM agreements ORDER BY version") == [
         (1, "superseded"),

@@ -91,7 +91,16 @@ PLAIN_VERBS = (
     "hr_export",
     "item_status",
 )
-ALL_VERBS = tuple(DIALOGUE_VERBS) + tuple(EMPLOYEE_VERBS) + PLAIN_VERBS
+#: Follow-up, renewal and the employee's own request (dialogs/follow_up.py, own_request.py).
+REQUEST_VERBS = (
+    "follow_up",
+    "reopen",
+    "ask_follow_up",
+    "request",
+    "request_send",
+    "request_start",
+)
+ALL_VERBS = tuple(DIALOGUE_VERBS) + tuple(EMPLOYEE_VERBS) + PLAIN_VERBS + REQUEST_VERBS
 COMMANDS = (
     "hjælp",
     "help",
@@ -105,6 +114,8 @@ COMMANDS = (
     "cancel",
     "selvtjek",
     "self-check",
+    "bed om samtale",
+    "request",
     "mine data",
     "my data",
     "hr",
@@ -281,6 +292,10 @@ def card_values() -> st.SearchStrategy[dict[str, Any]]:
             "version": st.integers(-2, 40) | JSON,
             "comment": st.text(max_size=60) | JSON,
             "edit_step": st.sampled_from(DIALOGUE_SEQUENCE.ids) | JSON,
+            "reason": st.text(max_size=60) | JSON,
+            "request_id": IDS | JSON,
+            "manager": st.text(max_size=40) | JSON,
+            "attach_self_check": st.sampled_from(["true", "false"]) | JSON,
         },
     )
 
