@@ -145,6 +145,12 @@ def summary(
         "direct_requests": sum(v for k, v in kinds.items() if k.startswith("direct")),
         "throttled_429": server.stats.faults.get("throttle_model", 0) - before_throttled,
         "inside_retry_after": len(server.inside_windows(scale)),
+        # Why requests are extra: entries throttled inside a batch (sent again later),
+        # entries sent twice (a double claim: an upload or create repeated, a 409), and how
+        # full the batches were.
+        "repeated_uploads": server.stats.uploads - agreements,
+        "conflicts_409": server.stats.conflicts.get(409, 0),
+        "batch_fill": round(server.stats.inner / max(1, server.stats.batches), 1),
         "wall_seconds": round(wall, 2),
         "lost": len(wanted - set(keys))
         + sum(1 for n in range(agreements) if f"d{n:05d}-v1.html" not in files),
@@ -267,6 +273,9 @@ COLUMNS = (
     ("all /2min", "all_ratio_vs_items_plus_documents", ".3f"),
     ("429s", "throttled_429", "d"),
     ("in window", "inside_retry_after", "d"),
+    ("2x upload", "repeated_uploads", "d"),
+    ("409s", "conflicts_409", "d"),
+    ("fill", "batch_fill", ".1f"),
     ("lost", "lost", "d"),
     ("dup", "duplicated", "d"),
     ("wall s", "wall_seconds", ".1f"),
