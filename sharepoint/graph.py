@@ -48,8 +48,9 @@ log = logging.getLogger(__name__)
 USER_AGENT = f"NONISV|HjorringKommune|Hjemmearbejdsdialog/{VERSION}"
 #: Graph takes at most 20 requests in one $batch.
 BATCH_LIMIT = 20
-#: While another instance has the turn, ask again this often (seconds).
-TURN_POLL = 0.02
+#: While another instance has the turn (and the pacer's gap since it took it has passed), ask
+#: again this often (seconds).
+TURN_POLL = 0.005
 #: A turn is held this much longer than a request may last.
 TURN_MARGIN = 5.0
 #: After a request that no Retry-After touched, the pacer's gap shrinks by this factor.

@@ -352,8 +352,9 @@ class Outbox:
         """Take the turn to send one request to Graph, for at most ``seconds`` (longer than a
         request can last): taken when it is free and its gap has passed, or this syncer
         has it. With the pacer's gap and the shared Retry-After window, read in the same
-        transaction. Not taken: ``wait`` is the rest of the gap, or ``poll`` while another
-        instance has the turn."""
+        transaction. Not taken: ``wait`` is the rest of the gap, or while another instance has
+        the turn, the rest of the gap after its start (all instances hold a turn alike) or
+        ``poll``, whichever is longer."""
         now = utc_now()
         turn = leases.c
         async with self.db.transaction() as conn:
@@ -383,18 +384,21 @@ class Outbox:
                     )
                 ).mappings()
             }
+        pace = rows.get(GRAPH_PACE)
+        spacing = float(pace["holder"]) if pace else 0.0
         wait = 0.0
         if not taken:
             left = datetime.fromisoformat(rows[GRAPH_TURN]["until"]) - datetime.now(UTC)
             wait = max(0.0, left.total_seconds())
             if rows[GRAPH_TURN]["holder"]:
-                wait = min(wait, poll)
-        pace = rows.get(GRAPH_PACE)
+                # Held since ``seconds`` before its end: the next request cannot start before
+                # the gap after that has passed; then ask every ``poll``.
+                wait = min(wait, max(poll, spacing - (seconds - wait)))
         window = rows.get(GRAPH_WAIT)
         return GraphTurn(
             taken=taken,
             wait=wait,
-            spacing=float(pace["holder"]) if pace else 0.0,
+            spacing=spacing,
             window=datetime.fromisoformat(window["until"]) if window else None,
         )
 
