@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import math
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -536,6 +537,34 @@ async def test_three_instances_pace_as_one_and_none_sends_inside_a_window(server
     minimum = 2 * math.ceil(count / 20)  # batches of 20 items and of 20 documents
     sent = server.stats.kinds.get("batch:items", 0) + server.stats.kinds.get("batch:documents", 0)
     assert sent <= 1.1 * minimum, (sent, minimum)
+
+
+@pytest.mark.both_engines
+async def test_an_instance_that_dies_with_the_turn_holds_the_others_only_until_it_runs_out(
+    server, db_path
+):
+    """An instance took the turn to send and died before giving it back: the other instance
+    sends nothing before the turn runs out (a request may still be on its way), and goes on
+    at once after."""
+    await provisioned(server)
+    await _seed(db_path, 3)
+    dead, alive = Database(db_path), Database(db_path)
+    await dead.open()
+    await alive.open()
+    settings = Settings(_env_file=None, **graph_settings(server.url))
+    try:
+        turn = await Outbox(dead).take_graph_turn(2.0, 0.005)
+        assert turn.taken
+        ends = time.monotonic() + 2.0
+        before = len(server.arrivals)
+        async with graph(settings) as client:
+            await drain(syncer(alive, client, settings))
+    finally:
+        await dead.close()
+        await alive.close()
+    first = server.arrivals[before][0]
+    assert ends - 0.05 <= first < ends + 1.0
+    assert len(server.items(LIST)) == 3
 
 
 async def test_the_shared_window_only_moves_later_and_status_shows_it(
