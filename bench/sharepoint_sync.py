@@ -31,15 +31,32 @@ bench/postgres.py, or ``--postgres-url``), drained once by 1 syncer process and 
 have; the Graph server stays in this process, which only watches the outbox), printed as one
 table. The wall time includes the start of the syncer processes.
 
-Measured 2026-12-01 (2 shared cores, load 1.4 at the start), defaults, ``--instances 3``:
+Columns beside the ones above: ``2x upload`` documents uploaded more than once and ``409s``
+creates refused as duplicates (both would show a double claim), ``fill`` requests per $batch.
 
-    instances  item req (/min)  doc req (/min)  all req (/2min)  429s   in window  lost dup  wall
-            1  515 (1.030)      506 (1.012)     1,025 (1.025)    418    0          0    0    52.6 s
-            3  799 (1.598)      816 (1.632)     1,627 (1.627)    12,272 213        0    0    51.5 s
+``--instances 3``, defaults, 2 shared cores busy with other work (load 3.5-4.5), 2026-12-01.
+Before the instances took turns (each syncer paced itself, commit f73d1d5), two runs:
 
-Three syncers are far from the target of ≤ 1.05× the minimum: nothing is lost or doubled,
-but they share one Graph bucket while each paces itself, and requests already on their way
-from the other instances land inside a window one of them was just given.
+    instances  all req (/2min)  429s   in window  2x upload  409s  fill  lost dup  wall
+            1  1,010 (1.010)    101    0          -          -     -     0    0    79.6 s
+            3  1,187 (1.187)    3,455  61         -          -     -     0    0    71.7 s
+            1  1,015 (1.015)    191    0          0          0     20.0  0    0    74.8 s
+            3  1,330 (1.330)    6,325  125        0          0     20.0  0    0    55.4 s
+
+(the first figures, on a quieter machine: 3 instances 1.627, 12,272 429s, 213 in a window).
+The extra requests were neither double claims (no repeated upload, no 409) nor split batches
+(every batch full): they were batches sent again because the entries in them bounced (429s
+inside a batch), the three syncers emptying Graph's one bucket together while each paced
+only itself; and requests already on their way from one instance arrived inside the window
+another had just been given. With the store's turn (one request at a time from all
+instances, one shared pacer and window; sharepoint/graph.py):
+
+    instances  all req (/2min)  429s   in window  2x upload  409s  fill  lost dup  wall
+            1  1,019 (1.019)    273    0          0          0     20.0  0    0    53.0 s
+            3  1,032 (1.032)    368    0          0          0     20.0  0    0    52.3 s
+
+Three instances now take as long as one: the bucket (400 requests a second, 20,000 inner
+requests: 50 s) is the limit, not the number of senders.
 
 Measured 2026-12-01 (one process for server and syncer, 2 shared cores), defaults (10,000
 agreements; bucket 20 requests a model second, burst 40, 0.05 s a model second, i.e. at most
@@ -145,6 +162,12 @@ def summary(
         "direct_requests": sum(v for k, v in kinds.items() if k.startswith("direct")),
         "throttled_429": server.stats.faults.get("throttle_model", 0) - before_throttled,
         "inside_retry_after": len(server.inside_windows(scale)),
+        # Why requests are extra: entries throttled inside a batch (sent again later),
+        # entries sent twice (a double claim: an upload or create repeated, a 409), and how
+        # full the batches were.
+        "repeated_uploads": server.stats.uploads - agreements,
+        "conflicts_409": server.stats.conflicts.get(409, 0),
+        "batch_fill": round(server.stats.inner / max(1, server.stats.batches), 1),
         "wall_seconds": round(wall, 2),
         "lost": len(wanted - set(keys))
         + sum(1 for n in range(agreements) if f"d{n:05d}-v1.html" not in files),
@@ -267,6 +290,9 @@ COLUMNS = (
     ("all /2min", "all_ratio_vs_items_plus_documents", ".3f"),
     ("429s", "throttled_429", "d"),
     ("in window", "inside_retry_after", "d"),
+    ("2x upload", "repeated_uploads", "d"),
+    ("409s", "conflicts_409", "d"),
+    ("fill", "batch_fill", ".1f"),
     ("lost", "lost", "d"),
     ("dup", "duplicated", "d"),
     ("wall s", "wall_seconds", ".1f"),

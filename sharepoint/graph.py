@@ -4,7 +4,17 @@ retries that honour Retry-After, JSON batching and paging.
 Retry-After (on a 429 or 503, outer or inside a ``$batch``) is a window counted from the
 moment its answer arrived: until it has passed, this client sends no request at all, whoever
 asks. With a shared window (``SharedWindow``, the store) the moment is also written where the
-other bot instances on the same store read it, and read from there before every request.
+other bot instances on the same store read it.
+
+Graph throttles the app per tenant, so the instances on one store pace themselves as one:
+a request leaves only with the store's *turn* (one request at a time from all of them, so no
+request is already on its way when another instance is given a window), after the window
+and after the pacer's gap since the previous request. The gap grows to the Retry-After that
+Graph gave and eases off after each request that passes untouched, so the instances together
+settle near the rate Graph allows instead of sending batches that bounce. It is kept in the
+store with the turn, and read and written in the same transactions that take and give back
+the turn (two short ones a request). A turn outlives any request (``timeout`` plus a margin):
+an instance that dies while it has the turn holds the others back at most that long.
 
 Transient failures (429, 500, 502, 503, 504, timeouts, reset connections) are retried a few
 times here, or until a deadline (``until``, for the admin commands); when they last longer,
@@ -16,12 +26,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import math
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -36,6 +48,13 @@ log = logging.getLogger(__name__)
 USER_AGENT = f"NONISV|HjorringKommune|Hjemmearbejdsdialog/{VERSION}"
 #: Graph takes at most 20 requests in one $batch.
 BATCH_LIMIT = 20
+#: While another instance has the turn (and the pacer's gap since it took it has passed), ask
+#: again this often (seconds).
+TURN_POLL = 0.005
+#: A turn is held this much longer than a request may last.
+TURN_MARGIN = 5.0
+#: After a request that no Retry-After touched, the pacer's gap shrinks by this factor.
+EASE = 0.95
 TRANSIENT = frozenset({429, 500, 502, 503, 504})
 
 
@@ -43,13 +62,31 @@ class TokenSource(Protocol):
     async def get_token(self, *scopes: str, **kwargs: Any) -> Any: ...
 
 
+class Turn(Protocol):
+    """The outcome of asking the shared store for the turn to send (see ``SharedWindow``)."""
+
+    @property
+    def taken(self) -> bool: ...
+    @property
+    def wait(self) -> float: ...
+    @property
+    def spacing(self) -> float: ...
+    @property
+    def window(self) -> datetime | None: ...
+
+
 class SharedWindow(Protocol):
     """Where the instances that share a store keep the moment before which no request may
-    reach Graph (the latest Retry-After any of them was given), with its reason."""
+    reach Graph (the latest Retry-After any of them was given), with its reason; and the
+    turn that lets one request at a time leave from all of them, with the pacer's gap."""
 
     async def graph_wait(self) -> tuple[datetime, str] | None: ...
 
     async def hold_graph(self, until: datetime, reason: str) -> None: ...
+
+    async def take_graph_turn(self, seconds: float, poll: float) -> Turn: ...
+
+    async def give_graph_turn(self, next_start: datetime, spacing: float) -> None: ...
 
 
 def parse_retry_after(value: str) -> float | None:
@@ -108,6 +145,27 @@ class Response:
         return ""
 
 
+def retry_afters(response: Response, batch: bool = False) -> list[tuple[float, Response, str]]:
+    """The Retry-After seconds an answer asks for, each with the failed answer and the reason:
+    the answer's own, and (``batch``) those of failed requests inside a ``$batch`` answer."""
+    found: list[tuple[float, Response, str]] = []
+    outer = response.retry_after()
+    if outer and not response.ok:
+        found.append((outer, response, reason_of(response)))
+    items = response.body.get("responses") if isinstance(response.body, dict) else None
+    if batch and response.ok and isinstance(items, list):
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            inner = Response(
+                int(item.get("status") or 0), item.get("headers") or {}, item.get("body")
+            )
+            seconds = inner.retry_after()
+            if seconds and not inner.ok:
+                found.append((seconds, inner, f"{reason_of(inner)} inside $batch"))
+    return found
+
+
 def reason_of(response: Response) -> str:
     """Why a request failed, for the outbox: status and Graph's error code, no content."""
     code = response.error_code()
@@ -149,6 +207,11 @@ class GraphClient:
         self.until: float | None = None
         #: Told before every wait for a retry, with a line for a person (the admin commands).
         self.on_wait: Callable[[str], None] | None = None
+        #: The pacer: seconds between the starts of two requests (already scaled), and the
+        #: earliest start of the next one (time.monotonic()). With a shared window both come
+        #: from the store, with the turn.
+        self.spacing = 0.0
+        self.next_start = 0.0
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait: Retry-After when Graph gave one, else exponential with jitter."""
@@ -191,11 +254,63 @@ class GraphClient:
             if self.window is None:
                 return
 
-    async def _note(self, response: Response) -> None:
-        """A failed answer with Retry-After opens a window from its arrival."""
-        retry_after = response.retry_after()
-        if retry_after and not response.ok:
-            await self.hold(retry_after, response.arrived, reason_of(response))
+    async def _note(self, response: Response, batch: bool) -> None:
+        """A Retry-After (outer, or inside a batch: each request inside is throttled on its
+        own, but one Retry-After holds every request) opens a window from the answer's
+        arrival, the longest one counting. A 429 (throttling: too fast) also widens the
+        pacer's gap to its Retry-After; an answer without one narrows the gap. A 503 says
+        the service is down, not how fast to go: its window is kept, the gap is not moved."""
+        asked = retry_afters(response, batch)
+        throttled = [seconds for seconds, answer, _ in asked if answer.status == 429]
+        if throttled:
+            self.spacing = max(self.spacing, max(throttled) * self.wait_scale)
+        elif not asked:
+            self.spacing = self.spacing * EASE if self.spacing > 0.001 else 0.0
+        if asked:
+            seconds, _, reason = max(asked, key=lambda found: found[0])
+            await self.hold(seconds, response.arrived, reason)
+
+    @staticmethod
+    def _moment(monotonic: float) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=monotonic - time.monotonic())
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """The right to send one request now: after any Retry-After window and the pacer's
+        gap; with a shared window, also the store's turn (no other instance sends until it
+        is given back, with the moment the next request may start)."""
+        window = self.window
+        if window is None:
+            if (wait := max(self.not_before, self.next_start) - time.monotonic()) > 0:
+                await self.sleep(wait)
+            started = time.monotonic()
+            try:
+                yield
+            finally:
+                self.next_start = max(self.not_before, started + self.spacing)
+            return
+        seconds = (self.timeout.total or 60.0) + TURN_MARGIN
+        while True:
+            turn = await window.take_graph_turn(seconds, TURN_POLL)
+            if turn.window is not None:
+                left = (turn.window - datetime.now(UTC)).total_seconds()
+                self.not_before = max(self.not_before, time.monotonic() + left)
+            if not turn.taken:
+                await self.sleep(max(turn.wait, 0.001))
+                continue
+            self.spacing = turn.spacing
+            if (wait := self.window_left()) <= 0:
+                break
+            # A window is open: give the turn back until it ends, for everyone.
+            await window.give_graph_turn(self._moment(self.not_before), self.spacing)
+            await self.sleep(wait)
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            next_start = max(self.not_before, started + self.spacing)
+            with contextlib.suppress(Exception):  # else the turn runs out by itself
+                await window.give_graph_turn(self._moment(next_start), self.spacing)
 
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else f"{self.base}{path}"
@@ -209,9 +324,8 @@ class GraphClient:
         data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Response:
-        """One attempt, after any Retry-After window has passed. Timeouts and broken
-        connections come back as status 0."""
-        await self.ready()
+        """One attempt, with the turn to send (after any Retry-After window and the pacer's
+        gap). Timeouts and broken connections come back as status 0."""
         token = await self.credential.get_token(self.scope)
         all_headers = {
             "Authorization": f"Bearer {token.token}",
@@ -219,6 +333,17 @@ class GraphClient:
             "Accept": "application/json",
             **(headers or {}),
         }
+        async with self._turn():
+            return await self._exchange(method, path, json_body, data, all_headers)
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        json_body: Any,
+        data: bytes | None,
+        headers: Mapping[str, str],
+    ) -> Response:
         self.sent += 1
         try:
             async with self.session.request(
@@ -226,7 +351,7 @@ class GraphClient:
                 self.url(path),
                 json=json_body,
                 data=data,
-                headers=all_headers,
+                headers=headers,
                 timeout=self.timeout,
             ) as response:
                 raw = await response.read()
@@ -242,7 +367,7 @@ class GraphClient:
             return Response(0, {}, {"error": {"code": "timeout"}})
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as error:
             return Response(0, {}, {"error": {"code": type(error).__name__}})
-        await self._note(answer)
+        await self._note(answer, batch=path == "/$batch")
         return answer
 
     async def request(
@@ -342,14 +467,6 @@ class GraphClient:
             )
         for sub in requests:  # a response Graph left out counts as a transient failure
             found.setdefault(sub["id"], Response(503, {}, {"error": {"code": "noResponse"}}))
-        # Each request inside is throttled on its own, but a Retry-After there holds every
-        # request from this client: the longest one counts, from the batch's answer.
-        asked = [
-            (r.retry_after() or 0.0, r) for r in found.values() if not r.ok and r.retry_after()
-        ]
-        if asked:
-            longest, inner = max(asked, key=lambda pair: pair[0])
-            await self.hold(longest, response.arrived, f"{reason_of(inner)} inside $batch")
         return found
 
 

@@ -19,7 +19,9 @@ version, and one item per action of the version in the second list, exactly once
 - 429 and 503 wait for Retry-After before the next request at all, not only for that
   entry, counted from the moment the answer arrived (the Graph client holds every request
   until then). The moment is kept in the store too, so the other bot instances on the same
-  store wait for it as well; a pass starts only when it has passed. 5xx, timeouts and reset
+  store wait for it as well; a pass starts only when it has passed. The instances take turns
+  to send through the store and share one pacer (sharepoint/graph.py), since Graph throttles
+  the app, not the instance. 5xx, timeouts and reset
   connections back off exponentially, and a failed pass waits at least for the window Graph
   gave. Everything that is not sent stays in the outbox with its reason, and a restarted
   process goes on from there.
@@ -118,13 +120,6 @@ class Syncer:
         self.target: Target | None = None
         #: Graph asked for a wait (Retry-After) during the pass.
         self.throttled = False
-        #: Seconds between the starts of two requests while Graph throttles: set from
-        #: Retry-After when a request is throttled, eased off after each request that passes
-        #: untouched, so the syncer settles near the rate Graph allows instead of sending
-        #: batches that bounce. Pacing only: the Retry-After window itself is kept by the
-        #: client, from the answer.
-        self.spacing = 0.0
-        self._last_send = 0.0
 
     # --- one pass ---------------------------------------------------------------------------
 
@@ -181,12 +176,7 @@ class Syncer:
         )
 
     async def _exchange(self, subs: list[Sub]) -> dict[str, Response]:
-        """Send the requests (alone, or as one $batch), paced while Graph throttles."""
-        loop = asyncio.get_running_loop()
-        wait = self._last_send + self.spacing - loop.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._last_send = loop.time()
+        """Send the requests (alone, or as one $batch; the client paces them)."""
         try:
             if len(subs) == 1:
                 sub = subs[0]
@@ -204,12 +194,8 @@ class Syncer:
         except GraphUnavailable as error:
             last = error.body if isinstance(error.body, Response) else Response(503)
             answers = {s.id: last for s in subs}
-        pause = max((a.retry_after() or 0.0 for a in answers.values()), default=0.0)
-        if pause:
-            self.spacing = max(pause * self.client.wait_scale, self.spacing)
+        if any(a.retry_after() for a in answers.values()):
             self.throttled = True
-        else:
-            self.spacing = self.spacing * 0.95 if self.spacing > 0.001 else 0.0
         return answers
 
     async def _send(self, subs: list[Sub]) -> None:

@@ -66,6 +66,14 @@ CLAIM_SECONDS = 30.0
 #: on this store: ``until`` is the moment before which none of them sends to Graph, ``holder``
 #: the reason (the status and Graph's error code).
 GRAPH_WAIT = "sharepoint.graph_retry_after"
+#: The row of the ``leases`` table that lets one request at a time reach Graph from all the
+#: instances on this store (Graph throttles the app per tenant, not per instance): while
+#: ``holder`` names an instance, it has the turn until ``until``; given back, ``holder`` is
+#: empty and ``until`` is the earliest moment the next request may start (the pacer's gap).
+GRAPH_TURN = "sharepoint.graph_turn"
+#: The row that keeps the pacer's gap between two requests, in seconds, in ``holder``
+#: (``until``: when it was last set), so every instance paces as the last answer asked.
+GRAPH_PACE = "sharepoint.graph_pace"
 
 
 async def enqueue(conn: StoreConnection, dialogue_id: str, version: int) -> None:
@@ -191,6 +199,20 @@ def _later(seconds: float) -> str:
 def _error_unless_done(*others: Any) -> Any:
     """A part was sent: the last error stays while one of the ``others`` is still behind."""
     return case((or_(*(other < o.revision for other in others)), o.last_error), else_=None)
+
+
+@dataclass(frozen=True)
+class GraphTurn:
+    """The outcome of asking for the turn to send to Graph."""
+
+    #: This instance has the turn now.
+    taken: bool
+    #: Seconds to wait before asking again (0 when taken).
+    wait: float
+    #: The pacer's gap between two requests, in seconds.
+    spacing: float
+    #: The latest Retry-After window any instance was given (it may be past).
+    window: datetime | None
 
 
 def _this(dialogue_id: str, version: int) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
@@ -423,6 +445,81 @@ class Outbox:
                     where=hold.excluded.until > wait.until,
                 )
             )
+
+    async def take_graph_turn(self, seconds: float, poll: float) -> GraphTurn:
+        """Take the turn to send one request to Graph, for at most ``seconds`` (longer than a
+        request can last): taken when it is free and its gap has passed, or this syncer
+        has it. With the pacer's gap and the shared Retry-After window, read in the same
+        transaction. Not taken: ``wait`` is the rest of the gap, or while another instance has
+        the turn, the rest of the gap after its start (all instances hold a turn alike) or
+        ``poll``, whichever is longer."""
+        now = utc_now()
+        turn = leases.c
+        async with self.db.transaction() as conn:
+            taken = (
+                await conn.execute(
+                    self.db.insert(leases)
+                    .values(name=GRAPH_TURN, holder=self.holder, until=_later(seconds))
+                    .on_conflict_do_nothing()
+                )
+            ).rowcount == 1 or (
+                await conn.execute(
+                    update(leases)
+                    .where(
+                        turn.name == GRAPH_TURN,
+                        or_(turn.until <= now, turn.holder == self.holder),
+                    )
+                    .values(holder=self.holder, until=_later(seconds))
+                )
+            ).rowcount == 1
+            rows = {
+                r["name"]: r
+                for r in (
+                    await conn.execute(
+                        select(turn.name, turn.holder, turn.until).where(
+                            turn.name.in_([GRAPH_TURN, GRAPH_PACE, GRAPH_WAIT])
+                        )
+                    )
+                ).mappings()
+            }
+        pace = rows.get(GRAPH_PACE)
+        spacing = float(pace["holder"]) if pace else 0.0
+        wait = 0.0
+        if not taken:
+            left = datetime.fromisoformat(rows[GRAPH_TURN]["until"]) - datetime.now(UTC)
+            wait = max(0.0, left.total_seconds())
+            if rows[GRAPH_TURN]["holder"]:
+                # Held since ``seconds`` before its end: the next request cannot start before
+                # the gap after that has passed; then ask every ``poll``.
+                wait = min(wait, max(poll, spacing - (seconds - wait)))
+        window = rows.get(GRAPH_WAIT)
+        return GraphTurn(
+            taken=taken,
+            wait=wait,
+            spacing=spacing,
+            window=datetime.fromisoformat(window["until"]) if window else None,
+        )
+
+    async def give_graph_turn(self, next_start: datetime, spacing: float) -> None:
+        """Give the turn back: the next request (from any instance) starts at ``next_start``
+        or later, and the pacer's gap is now ``spacing`` seconds."""
+        turn = leases.c
+        pace = self.db.insert(leases).values(
+            name=GRAPH_PACE, holder=f"{max(0.0, spacing):.6f}", until=utc_now()
+        )
+        async with self.db.transaction() as conn:
+            given = await conn.execute(
+                update(leases)
+                .where(turn.name == GRAPH_TURN, turn.holder == self.holder)
+                .values(holder="", until=next_start.isoformat(timespec="microseconds"))
+            )
+            if given.rowcount:  # a turn that had run out does not set the pace
+                await conn.execute(
+                    pace.on_conflict_do_update(
+                        index_elements=[turn.name],
+                        set_={"holder": pace.excluded.holder, "until": pace.excluded.until},
+                    )
+                )
 
     async def graph_wait(self) -> tuple[datetime, str] | None:
         """The latest moment Graph asked any instance to wait until, and why (it may be past)."""

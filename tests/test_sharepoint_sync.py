@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import math
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ from sharepoint.syncer import Syncer
 from store.database import Database
 from store.dialogues import DialogueStore
 from store.outbox import Outbox
-from tests.graph_server import Faults, GraphServer
+from tests.graph_server import Faults, GraphServer, Throttle
 from tests.harness import BotServer, TeamsClient
 from tests.sharepoint_agreements import (
     ACTIONS_LIST,
@@ -506,6 +507,77 @@ async def test_another_instance_on_the_same_store_keeps_the_window(server, db_pa
     assert server.inside_windows() == []
     assert len(server.items(LIST)) == 2
     assert first_after(server, window.sent) >= window.sent + 1
+
+
+@pytest.mark.both_engines
+async def test_three_instances_pace_as_one_and_none_sends_inside_a_window(server, db_path):
+    """Three bot instances drain one outbox while Graph throttles the app (a token bucket
+    over every request, each one inside a batch counted, as Graph counts them; answers take
+    a while): no request reaches Graph inside a Retry-After window that any of them was
+    given, counted from its answer; every agreement is in SharePoint once with its summary;
+    and few batches bounce, so the requests stay near the minimum."""
+    await provisioned(server)
+    count = 300
+    await _seed(db_path, count)
+    scale = 0.1  # a model second of the bucket and of Retry-After
+    settings = Settings(_env_file=None, **graph_settings(server.url, graph_wait_scale=scale))
+    server.throttle = Throttle(20, 20, time_scale=scale)  # 200 requests a second
+    server.latency = 0.01
+    server.stats.kinds.clear()
+    stores = [Database(db_path) for _ in range(3)]
+    for db in stores:
+        await db.open()
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [await stack.enter_async_context(graph(settings)) for _ in stores]
+            tasks = [
+                asyncio.create_task(syncer(db, client, settings).run())
+                for db, client in zip(stores, clients, strict=True)
+            ]
+            try:
+                await _until_saved(db_path)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        for db in stores:
+            await db.close()
+    assert server.windows, "Graph never throttled: the test shows nothing"
+    assert server.inside_windows(scale) == []
+    assert in_sharepoint(server) == await _expected(db_path, server)
+    assert len(server.files()) == count
+    minimum = 2 * math.ceil(count / 20)  # batches of 20 items and of 20 documents
+    sent = server.stats.kinds.get("batch:items", 0) + server.stats.kinds.get("batch:documents", 0)
+    assert sent <= 1.1 * minimum, (sent, minimum)
+
+
+@pytest.mark.both_engines
+async def test_an_instance_that_dies_with_the_turn_holds_the_others_only_until_it_runs_out(
+    server, db_path
+):
+    """An instance took the turn to send and died before giving it back: the other instance
+    sends nothing before the turn runs out (a request may still be on its way), and goes on
+    at once after."""
+    await provisioned(server)
+    await _seed(db_path, 3)
+    dead, alive = Database(db_path), Database(db_path)
+    await dead.open()
+    await alive.open()
+    settings = Settings(_env_file=None, **graph_settings(server.url))
+    try:
+        turn = await Outbox(dead).take_graph_turn(2.0, 0.005)
+        assert turn.taken
+        ends = time.monotonic() + 2.0
+        before = len(server.arrivals)
+        async with graph(settings) as client:
+            await drain(syncer(alive, client, settings))
+    finally:
+        await dead.close()
+        await alive.close()
+    first = server.arrivals[before][0]
+    assert ends - 0.05 <= first < ends + 1.0
+    assert len(server.items(LIST)) == 3
 
 
 async def test_the_shared_window_only_moves_later_and_status_shows_it(
