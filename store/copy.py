@@ -68,12 +68,13 @@ async def _copy(src: Database, dst: Database) -> dict[str, int]:
     try:
         async with src.connection() as reading, dst.transaction() as writing:
             for table in metadata.sorted_tables:
-                result = await reading.execute(select(table))
-                copied[table.name] = 0
-                while chunk := result.mappings().fetchmany(CHUNK):
-                    values: Sequence[dict[str, Any]] = [dict(row) for row in chunk]
+                found = (await reading.execute(select(table))).mappings().all()
+                copied[table.name] = len(found)
+                for start in range(0, len(found), CHUNK):
+                    values: Sequence[dict[str, Any]] = [
+                        dict(row) for row in found[start : start + CHUNK]
+                    ]
                     await writing.execute(table.insert(), values)
-                    copied[table.name] += len(values)
     except StoreError:
         raise
     except Exception as error:  # noqa: BLE001 - every driver fails in its own way

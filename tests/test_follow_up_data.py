@@ -95,9 +95,14 @@ async def test_my_data_and_its_export_list_requests_and_versions(people, db_path
 async def test_erasure_and_retention_include_the_requests(people, db_path):
     manager, employee, hr = people
     await two_versions_and_a_request(manager, employee)
+    # Both confirmed versions have their action items; they go with the agreements.
+    [(items,)] = rows(db_path, "SELECT COUNT(*) FROM action_items")
+    assert items > 0
     told = said(await hr.say(f"hr slet {employee.user.aad_object_id}"))
     th = texts(hr)
-    assert th("hr.erased", **ERASED, dialogues_as_manager=0).split(".")[0] in told
+    erased = th("hr.erased", **ERASED, action_items=items, dialogues_as_manager=0)
+    assert erased.split(".")[0] in told
+    assert rows(db_path, "SELECT COUNT(*) FROM action_items") == [(0,)]
     assert rows(db_path, "SELECT COUNT(*) FROM conversation_requests") == [(0,)]
     assert rows(db_path, "SELECT COUNT(*) FROM agreements") == [(0,)]
 

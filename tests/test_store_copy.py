@@ -44,6 +44,10 @@ def contents(target: Path | str) -> dict[str, list[tuple]]:
     return found
 
 
+#: Tables added after the release of 2026-12 (revisions 0004 and 0005).
+NEWER_THAN_RELEASE = {"action_items", "conversation_requests"}
+
+
 @pytest.fixture
 def release_file(tmp_path: Path) -> Path:
     """A store written by the release of 2026-12 (never upgraded), with one row more in the
@@ -72,7 +76,9 @@ def test_a_release_store_moves_to_postgresql_with_every_row(release_file, postgr
     target = postgres_server.empty_database()  # as a new server gives it: no tables
     try:
         before = contents_after_upgrade(release_file)
-        assert all(before.values()), {t: len(r) for t, r in before.items() if not r}
+        # Every table of the release holds rows; the tables added since are new and empty.
+        empty = {t for t, r in before.items() if not r}
+        assert empty <= NEWER_THAN_RELEASE, empty
 
         done = cli("copy", "--from", str(release_file), "--to", target)
 

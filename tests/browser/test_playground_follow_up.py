@@ -101,13 +101,19 @@ async def test_a_follow_up_ends_in_a_confirmed_version_2_in_two_playgrounds(
                 await employee.wait_for_card_count(2, timeout=WAIT)
 
                 # "Følg op" in status: version 2 opens at the review, prefilled.
+                # Status, then the card of the manager's open action items.
                 await manager.send_text("status")
-                await manager.wait_for_card_count(2, timeout=WAIT)
-                status = await manager.card_json(-1)
+                await manager.wait_for_card_count(3, timeout=WAIT)
+                status = await manager.card_json(-2)
                 assert "Følg op: Mette Sørensen" in text_of(status)
+                assert "Dine opgaver" in text_of(await manager.card_json(-1))
                 await manager.screenshot(ARTIFACTS, "follow-up-01-status")
                 await manager.submit_card(
-                    title_of(status, "follow_up"), replaced=False, new_cards=1, timeout=WAIT
+                    title_of(status, "follow_up"),
+                    card_index=-2,
+                    replaced=False,
+                    new_cards=1,
+                    timeout=WAIT,
                 )
                 await manager.wait_for_bot_text("Du følger op på aftalen", timeout=WAIT)
                 await employee.wait_for_bot_text("følger op på jeres aftale", timeout=WAIT)
@@ -147,9 +153,9 @@ async def test_a_follow_up_ends_in_a_confirmed_version_2_in_two_playgrounds(
                 await employee.screenshot(ARTIFACTS, "follow-up-04-employee-confirmed")
                 await manager.wait_for_bot_text("har bekræftet aftalen", timeout=WAIT)
                 count = await manager.card_count()
-                await manager.send_text("status")
-                await manager.wait_for_card_count(count + 1, timeout=WAIT)
-                assert "Bekræftet af begge" in text_of(await manager.card_json(-1))
+                await manager.send_text("status")  # status and version 2's open items
+                await manager.wait_for_card_count(count + 2, timeout=WAIT)
+                assert "Bekræftet af begge" in text_of(await manager.card_json(-2))
                 await manager.screenshot(ARTIFACTS, "follow-up-05-status-v2")
     finally:
         await bot.stop()
