@@ -20,8 +20,8 @@ PostgreSQL/SQLite. The issue's goal: PostgreSQL ≤ 1.5× SQLite per turn, p99 �
 conversations at people's pace. At people's pace ``ms/turn`` is wall time per turn and mostly
 the people's pauses; compare cpu, p50 and p99 there.
 
-Until 2026-12-02 the PostgreSQL bot was sent plain messages instead of the dialogue, so
-figures for ``dialog-pg`` from before then are an echo's. Measured 2026-12-02 with the
+Until 2026-12-01 the PostgreSQL bot was sent plain messages instead of the dialogue, so
+earlier figures for ``dialog-pg`` are an echo's. Measured 2026-12-01 with the
 dialogue on both (one conversation back to back, 1,000 warm turns, load about 1 from other
 work): SQLite 13.1 ms CPU and 16.4 ms wall per turn, PostgreSQL 14.0 ms CPU and 19.5 ms wall
 (1.19x); at people's pace SQLite's p99 was 72-89 ms on a shared machine, over the goal.
