@@ -13,10 +13,13 @@ TEST_DB_OUTAGE_SECONDS shortens the outage for a quick local run (30 by default,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
 import uuid
+from collections.abc import AsyncIterator
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -42,17 +45,31 @@ async def answer(client: TeamsClient, step: str) -> None:
 ERROR = texts_for("da-DK")("commands.error")
 
 
-async def test_the_bot_answers_politely_through_a_database_outage_and_recovers(
-    postgres_server, connector, session, caplog
-):
-    caplog.set_level(logging.WARNING)
+@contextlib.asynccontextmanager
+async def bot_behind_a_proxy(
+    postgres_server: Any, **settings: Any
+) -> AsyncIterator[tuple[BotServer, TcpProxy, str]]:
+    """The real bot on a new database, reached through a TCP proxy the test can cut or stall;
+    yields the bot, the proxy and the database's direct URL (for reading what is stored)."""
     direct = postgres_server.new_database()
     url = make_url(direct)
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     await proxy.start()
-    bot = BotServer(url.set(host="127.0.0.1", port=proxy.port).render_as_string(False))
+    bot = BotServer(url.set(host="127.0.0.1", port=proxy.port).render_as_string(False), **settings)
     await bot.start()
     try:
+        yield bot, proxy, direct
+    finally:
+        await bot.stop()
+        await proxy.stop()
+        postgres_server.drop(direct)
+
+
+async def test_the_bot_answers_politely_through_a_database_outage_and_recovers(
+    postgres_server, connector, session, caplog
+):
+    caplog.set_level(logging.WARNING)
+    async with bot_behind_a_proxy(postgres_server) as (bot, proxy, direct):
         managers = [
             TeamsClient(
                 session, bot, connector, User(f"Leder {n}", str(uuid.UUID(int=7_000_000 + n)))
@@ -123,10 +140,6 @@ async def test_the_bot_answers_politely_through_a_database_outage_and_recovers(
                 assert f'"{step}"' in answers and f'"{step}"' in after[dialogue]
         stack_traces = [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
         assert not stack_traces, [r.getMessage() for r in stack_traces]
-    finally:
-        await bot.stop()
-        await proxy.stop()
-        postgres_server.drop(direct)
 
 
 HANG_TIMEOUT = 2.0  # DATABASE_TIMEOUT for the test below (15 s by default)
@@ -139,16 +152,11 @@ async def test_a_database_that_hangs_fails_the_turn_politely_within_the_timeout(
     friendly "try again" after DATABASE_TIMEOUT instead of waiting for ever, other turns are
     not held longer than that, and when the server answers again the dialogue goes on."""
     caplog.set_level(logging.WARNING)
-    direct = postgres_server.new_database()
-    url = make_url(direct)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    await proxy.start()
-    bot = BotServer(
-        url.set(host="127.0.0.1", port=proxy.port).render_as_string(False),
-        database_timeout=HANG_TIMEOUT,
-    )
-    await bot.start()
-    try:
+    async with bot_behind_a_proxy(postgres_server, database_timeout=HANG_TIMEOUT) as (
+        bot,
+        proxy,
+        _direct,
+    ):
         managers = [
             TeamsClient(
                 session, bot, connector, User(f"Leder {n}", str(uuid.UUID(int=7_100_000 + n)))
@@ -187,7 +195,3 @@ async def test_a_database_that_hangs_fails_the_turn_politely_within_the_timeout(
                 await answer(manager, later)
         stack_traces = [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
         assert not stack_traces, [r.getMessage() for r in stack_traces]
-    finally:
-        await bot.stop()
-        await proxy.stop()
-        postgres_server.drop(direct)
