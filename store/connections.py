@@ -126,9 +126,15 @@ class ThreadConnection:
         return await self._thread.call(lambda: fn(self._connection(), *args))
 
     async def end(self, *, commit: bool) -> None:
+        # Read on the thread, after every statement sent before: a statement whose caller
+        # was cancelled still runs there and may have begun the transaction since.
+        if self._conn is not None or self._thread.busy:
+            await self._thread.call(lambda: self._end_here(commit))
+
+    def _end_here(self, commit: bool) -> None:
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            await self._thread.call(lambda: _end(conn, commit=commit))
+            _end(conn, commit=commit)
 
 
 class SqliteThread:
@@ -138,9 +144,26 @@ class SqliteThread:
         self.engine = engine
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._lock: asyncio.Lock | None = None
+        self._pending = 0
+
+    @property
+    def busy(self) -> bool:
+        """Whether a call sent to the thread has not finished yet."""
+        return self._pending > 0
 
     async def call(self, fn: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+        """Run ``fn`` on the thread. A caller that is cancelled does not take the call back:
+        once sent, it runs to its end (a transaction's BEGIN, a rollback), in the order the
+        calls were sent, so what comes after it finds the connection as it left it."""
+        self._pending += 1
+        job = asyncio.get_running_loop().run_in_executor(self._executor, fn)
+        job.add_done_callback(self._done)
+        return await asyncio.shield(job)
+
+    def _done(self, job: asyncio.Future[Any]) -> None:
+        self._pending -= 1
+        if not job.cancelled():
+            job.exception()  # a cancelled caller's error is theirs to lose, not the log's
 
     @asynccontextmanager
     async def connection(self, *, write: bool) -> AsyncIterator[ThreadConnection]:
