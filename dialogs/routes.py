@@ -125,7 +125,9 @@ class Router:
             # The employee's own request for a conversation.
             "request": Route(CardData, own_request.show),
             "request_send": Route(CardData, own_request.send),
-            "request_start": Route(RequestRef, own_request.start, refusal="request.not_yours"),
+            "request_start": Route(
+                RequestRef, own_request.start, refusal="request.not_yours", access=LEADS
+            ),
             # The employee's self-check and answer to the agreement.
             "sc_start": Route(CardData, self_check.start),
             "sc_next": Route(SelfCheckCard, self_check.next),
