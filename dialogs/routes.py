@@ -139,7 +139,7 @@ class Router:
                 AgreementRef, agreements.show, refusal="notices.not_yours", access=LEADS
             ),
             # The follow-up actions of confirmed agreements.
-            "item_status": Route(ItemCard, items.mark, refusal="items.not_yours"),
+            "item_status": Route(ItemCard, items.mark, refusal="items.not_yours", access=LEADS),
             # The weekly reminders.
             "pulse_answer": Route(PulseCard, reminders.answer, refusal="pulse.not_yours"),
             "pulse_snooze": Route(PulseCard, reminders.snooze, refusal="pulse.not_yours"),
