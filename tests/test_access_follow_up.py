@@ -19,6 +19,7 @@ from tests.access_directory import (
     NOT_YOURS,
     UNAVAILABLE,
     access_settings,
+    choose_employee,
     started_graph,
 )
 from tests.conftest import EMPLOYEE, MANAGER, OTHER
@@ -207,3 +208,16 @@ async def test_a_former_manager_cannot_mark_the_agreements_action_items(people, 
     assert rows(db_path, f"SELECT status FROM action_items WHERE item_key = '{item}'") == [
         ("done",)
     ]
+
+
+async def test_the_new_manager_starts_a_new_dialogue_with_the_employee(people, db_path, graph):
+    manager, employee = people(MANAGER), people(EMPLOYEE)
+    await confirmed_agreement(manager, employee)
+    graph.directory.set_manager(EMPLOYEE.aad_object_id, NEW_MANAGER.aad_object_id)
+    heard = len(employee.seen())
+    await choose_employee(people(NEW_MANAGER))
+    assert rows(db_path, "SELECT manager_id, employee_id, state FROM dialogues ORDER BY 3") == [
+        (MANAGER.aad_object_id, EMPLOYEE.aad_object_id, "confirmed"),
+        (NEW_MANAGER.aad_object_id, EMPLOYEE.aad_object_id, "in_progress"),
+    ]
+    assert len(employee.seen()) == heard + 1, "the employee is invited by the new manager"
