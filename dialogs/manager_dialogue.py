@@ -124,8 +124,9 @@ class ManagerDialogue(StepFlow[Dialogue]):
 
     async def before_commit(self, form: Dialogue, step: Step, before: StepAnswers | None) -> None:
         # With the checks on, access_errors has set the employee already.
-        if self._new_employee(form, step, before) and not self.access.on:
-            await self._set_employee(form, form.answers.employee.employee)  # type: ignore[union-attr]
+        chosen = form.answers.employee
+        if self._new_employee(form, step, before) and chosen is not None and not self.access.on:
+            await self._set_employee(form, chosen.employee)
 
     @staticmethod
     def _new_employee(form: Dialogue, step: Step, before: StepAnswers | None) -> bool:

@@ -4,7 +4,8 @@ The employee names their manager (Teams' people picker; a typed name, found amon
 who have talked with the bot or, with the access checks on, in Entra ID, as the manager's
 "start" finds the employee) and may attach their finished self-check. With the checks on,
 Entra ID must name that person as one who leads the employee (their manager, substitute or HR)
-before the request goes out, and again when "Start samtalen" is pressed (the route's LEADS). The manager gets a card with "Start samtalen",
+before the request goes out, and again when "Start samtalen" is pressed (the route's LEADS).
+The manager gets a card with "Start samtalen",
 which opens the dialogue with the employee chosen and "the employee wished it" filled in;
 the self-check shows beside the topics as in every dialogue. One open request per employee
 and manager: a second press is told the request exists; only the first "Start samtalen"
