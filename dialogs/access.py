@@ -25,6 +25,7 @@ import logging
 from typing import Any
 
 from core.access import AS_MANAGER, Employee, Roles, covers, lead_reason
+from dialogs.card_data import Pointed
 from dialogs.turn import Actor, TurnResult
 from directory.graph_directory import DirectoryUnavailable, GraphDirectory
 from store.dialogues import DialogueStore
@@ -156,11 +157,12 @@ class Access:
         if isinstance(request_id, str) and self.requests is not None:
             return await self._request_refusal(actor, request_id)
         chosen = getattr(data, "dialogue_id", None)
-        dialogue = (
-            await self.dialogues.get(chosen)
-            if isinstance(chosen, str) and chosen
-            else await self.dialogues.latest_open(actor.user_id)
-        )
+        dialogue = await self.dialogues.get(chosen) if isinstance(chosen, str) and chosen else None
+        if isinstance(data, Pointed) and (
+            dialogue is None or not dialogue.is_open or dialogue.manager_id != actor.user_id
+        ):
+            # "fortsæt" and "afbryd" fall back to the actor's open dialogue: that one is checked.
+            dialogue = await self.dialogues.latest_open(actor.user_id)
         # Not the actor's dialogue, or no employee chosen yet: the handler's own checks answer.
         if dialogue is None or dialogue.manager_id != actor.user_id or not dialogue.employee_id:
             return None

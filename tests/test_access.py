@@ -405,3 +405,28 @@ async def test_substitutions_are_in_the_data_export_and_erased_with_the_person(
         assert rows(db_path, "SELECT key FROM bot_state WHERE key LIKE 'substitute/%'") == []
     finally:
         await server.stop()
+
+
+@pytest.mark.parametrize("pointing_at", ["someone-elses-dialogue", "own-cancelled-dialogue"])
+async def test_a_continue_pointing_elsewhere_is_checked_against_the_dialogue_it_shows(
+    pointing_at, session, bot, connector, db_path, graph
+):
+    """``fortsæt`` with a dialogue id that is not the former manager's open one falls back to
+    their open dialogue: that is the one checked."""
+    manager, employee = (client(session, bot, connector, u) for u in (MANAGER, EMPLOYEE))
+    if pointing_at == "someone-elses-dialogue":
+        await client(session, bot, connector, NEW_MANAGER).say("start")
+        [(pointed,)] = rows(db_path, "SELECT id FROM dialogues")
+    else:
+        await manager.say("start")
+        await manager.say("afbryd")
+        card = manager.last_card()
+        await manager.submit(card, action_data(card.card, "cancel"))
+        [(pointed,)] = rows(db_path, "SELECT id FROM dialogues WHERE state = 'cancelled'")
+    await known(employee)
+    await choose_employee(manager)
+    graph.directory.set_manager(EMPLOYEE.aad_object_id, NEW_MANAGER.aad_object_id)
+    for verb in ("continue", "cancel_open"):
+        sent = await manager.submit(manager.last_card(), {"verb": verb, "dialogue_id": pointed})
+        assert any(NOT_YOURS in t for t in texts_of(sent)), texts_of(sent)
+        assert not [s for s in sent if s.card], "no card of the dialogue was shown"
