@@ -2,7 +2,7 @@
 Graph server's directory (tests/access_directory.py): "Følg op" and reopening with a reason
 are refused for a colleague, for a former manager (Entra ID names a new manager after the
 agreement was confirmed) and for HR of another unit, with nothing stored and nothing sent to
-the employee; HR and a substitute follow up the agreements they led only while they still
+the employee (and when the directory cannot answer, nothing changes either); HR and a substitute follow up the agreements they led only while they still
 lead for that employee; the employee's wish for a follow-up does not reach a former
 manager; the former manager cannot mark the agreement's action items either."""
 
@@ -26,7 +26,7 @@ from tests.conftest import EMPLOYEE, MANAGER, OTHER
 from tests.databases import rows
 from tests.dbsnapshot import snapshot
 from tests.follow_up_flow import TODAY, card_with_verb, confirmed_agreement, said
-from tests.graph_server import GraphServer
+from tests.graph_server import Faults, GraphServer
 from tests.harness import BotServer, TeamsClient, User, action_data
 
 pytestmark = pytest.mark.both_engines
@@ -221,3 +221,21 @@ async def test_the_new_manager_starts_a_new_dialogue_with_the_employee(people, d
         (NEW_MANAGER.aad_object_id, EMPLOYEE.aad_object_id, "in_progress"),
     ]
     assert len(employee.seen()) == heard + 1, "the employee is invited by the new manager"
+
+
+@pytest.mark.parametrize("fault", ["403", "429", "timeout"])
+async def test_at_follow_up_a_directory_that_cannot_answer_changes_nothing(
+    fault, people, db_path, graph
+):
+    manager, employee = people(MANAGER), people(EMPLOYEE)
+    await confirmed_agreement(manager, employee)
+    data = press_data(manager, "reopen")
+    before, heard = snapshot(db_path), len(employee.seen())
+    if fault == "403":
+        graph.directory.forbidden = True
+    elif fault == "429":
+        graph.faults = Faults(throttle=1.0, retry_after=30)
+    else:
+        graph.faults = Faults(timeout=1.0, hang=2.0)
+    assert_refused(await manager.submit(card_with_verb(manager, "reopen"), data), UNAVAILABLE)
+    assert snapshot(db_path) == before and len(employee.seen()) == heard
