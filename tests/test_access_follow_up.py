@@ -2,9 +2,10 @@
 Graph server's directory (tests/access_directory.py): "Følg op" and reopening with a reason
 are refused for a colleague, for a former manager (Entra ID names a new manager after the
 agreement was confirmed) and for HR of another unit, with nothing stored and nothing sent to
-the employee (and when the directory cannot answer, nothing changes either); HR and a substitute follow up the agreements they led only while they still
-lead for that employee; the employee's wish for a follow-up does not reach a former
-manager; the former manager cannot mark the agreement's action items either."""
+the employee, and a directory that cannot answer changes nothing either; HR and a substitute
+follow up the agreements they led only while they still lead for that employee; the
+employee's wish for a follow-up does not reach a former manager; the former manager cannot
+mark the agreement's action items either, and the new manager starts a new dialogue."""
 
 from __future__ import annotations
 
