@@ -153,3 +153,17 @@ async def test_a_substitute_can_be_named_by_their_name_in_entra_id(people, db_pa
     substitute = people(OTHER)
     await choose_employee(substitute, EMPLOYEE.name)
     assert chosen(db_path) == [(EMPLOYEE.aad_object_id, EMPLOYEE.name, "tasks")]
+
+
+async def test_in_english_several_matches_and_nobody_are_said_in_english(people, db_path, graph):
+    graph.directory.add_user(
+        NAMESAKE.aad_object_id, manager=MANAGER.aad_object_id, name=NAMESAKE.name
+    )
+    manager = people(User(MANAGER.name, MANAGER.aad_object_id, "en-US"))
+    await choose_employee(manager, "Mette")
+    assert "More than one person matches the name" in shown(manager)
+    await choose_employee(manager, "Zacharias Ingenting")
+    assert "neither among the people who have written to me nor in the municipality" in shown(
+        manager
+    )
+    assert chosen(db_path) == [(None, None, "employee")]
