@@ -271,6 +271,7 @@ def create_app(settings: Settings) -> web.Application:
         hr_groups=settings.hr_group_units,
         work_environment_groups=settings.work_environment_units,
         manager_group=settings.manager_group_id,
+        requests=requests,
     )
     manager = ManagerDialogue(dialogues, self_checks, people, screens, today, access)
     agreements = AgreementAnswers(dialogues, self_checks, manager, screens)

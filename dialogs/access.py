@@ -5,11 +5,12 @@ A route names its rule (``Route.access`` in dialogs/routes.py); ``Access.refusal
 before the handler, so a new verb gets the check by declaring it there:
 
 - ``MANAGES``: may start dialogues (a member of MANAGER_GROUP_ID when one is named);
-- ``LEADS``: the dialogue the data points at (``dialogue_id``, else the actor's open one) is
-  about an employee whom the actor leads: their manager in Entra ID, the substitute that
-  manager or HR named, or HR for the employee's unit (core/access.py weighs this). A former
-  manager, changed in Entra ID after the dialogue began, is refused from the next turn on
-  (once the cached answer has expired);
+- ``LEADS``: the dialogue the data points at (``dialogue_id``, else the actor's open one), or
+  the employee's request it answers (``request_id``: "Start samtalen"), is about an employee
+  whom the actor leads: their manager in Entra ID, the substitute that manager or HR named,
+  or HR for the employee's unit (core/access.py weighs this). A former manager, changed in
+  Entra ID after the dialogue began, is refused from the next turn on (once the cached answer
+  has expired), on the dialogue's steps and on its follow-up and reopening alike;
 - ``HR``: HR's commands.
 
 The employee chosen on the first step is checked by the same ``leads`` before anything is
@@ -24,9 +25,11 @@ import logging
 from typing import Any
 
 from core.access import AS_MANAGER, Employee, Roles, covers, lead_reason
+from dialogs.card_data import Pointed
 from dialogs.turn import Actor, TurnResult
 from directory.graph_directory import DirectoryUnavailable, GraphDirectory
 from store.dialogues import DialogueStore
+from store.requests import RequestStore
 from store.substitutes import SubstituteStore
 
 log = logging.getLogger(__name__)
@@ -49,8 +52,10 @@ class Access:
         hr_groups: dict[str, frozenset[str]] | None = None,
         work_environment_groups: dict[str, frozenset[str]] | None = None,
         manager_group: str = "",
+        requests: RequestStore | None = None,
     ) -> None:
         self.dialogues = dialogues
+        self.requests = requests
         self.substitutes = substitutes
         self.hr_users = hr_users
         self.hr_groups = hr_groups or {}
@@ -71,9 +76,9 @@ class Access:
             named.add(self.manager_group)
         return frozenset(named)
 
-    async def roles(self, actor: Actor) -> Roles:
-        """The actor's roles from the lists and, with the checks on, their groups."""
-        user = actor.user_id.lower()
+    async def roles(self, user_id: str) -> Roles:
+        """A user's roles from the lists and, with the checks on, their groups."""
+        user = user_id.lower()
         hr_units = set(self.hr_users.get(user, frozenset()))
         environment: set[str] = set()
         may_manage = True
@@ -89,34 +94,34 @@ class Access:
                 may_manage = self.manager_group in member_of or bool(hr_units)
         return Roles(frozenset(hr_units), frozenset(environment), may_manage)
 
-    async def leads(self, actor: Actor, employee_id: str) -> str | None:
-        """Why the actor may lead a dialogue about the employee (core/access.py), or None.
-        Raises DirectoryUnavailable when Graph cannot tell."""
+    async def leads(self, leader_id: str, employee_id: str) -> str | None:
+        """Why ``leader_id`` may lead a dialogue about the employee (core/access.py), or
+        None. Raises DirectoryUnavailable when Graph cannot tell."""
         if self.directory is None:
             return AS_MANAGER
         manager = await self.directory.manager_of(employee_id)
         employee = Employee(employee_id, manager)
-        if lead_reason(actor.user_id, employee, Roles(), None) is not None:
+        if lead_reason(leader_id, employee, Roles(), None) is not None:
             return AS_MANAGER  # the common case: no more to read
         substitute = await self.substitutes.of(manager) if manager else None
-        reason = lead_reason(actor.user_id, employee, Roles(), substitute)
+        reason = lead_reason(leader_id, employee, Roles(), substitute)
         if reason is not None:
             return reason
-        roles = await self.roles(actor)
+        roles = await self.roles(leader_id)
         if not roles.is_hr:
             return None
         unit = await self.directory.unit_of(employee_id)
-        return lead_reason(actor.user_id, Employee(employee_id, manager, unit), roles, substitute)
+        return lead_reason(leader_id, Employee(employee_id, manager, unit), roles, substitute)
 
     async def hr_units(self, actor: Actor) -> frozenset[str] | None:
         """The units the actor is HR for; None when they are not HR."""
-        roles = await self.roles(actor)
+        roles = await self.roles(actor.user_id)
         return roles.hr_units or None
 
     async def hr_for_unit_of(self, actor: Actor, user_id: str) -> bool:
         """Whether the actor is HR for the unit of ``user_id`` (a manager, for naming their
         substitute)."""
-        roles = await self.roles(actor)
+        roles = await self.roles(actor.user_id)
         if not roles.is_hr:
             return False
         unit = await self.directory.unit_of(user_id) if self.directory is not None else None
@@ -131,7 +136,7 @@ class Access:
         t = actor.texts
         try:
             if rule == MANAGES:
-                if not (await self.roles(actor)).may_manage:
+                if not (await self.roles(actor.user_id)).may_manage:
                     log.warning("start refused: not in the managers' group")
                     return TurnResult.say(t("access.not_a_manager"))
             elif rule == HR:
@@ -148,18 +153,35 @@ class Access:
     async def _leads_refusal(self, actor: Actor, data: Any) -> TurnResult | None:
         if self.directory is None:
             return None
+        request_id = getattr(data, "request_id", None)
+        if isinstance(request_id, str) and self.requests is not None:
+            return await self._request_refusal(actor, request_id)
         chosen = getattr(data, "dialogue_id", None)
-        dialogue = (
-            await self.dialogues.get(chosen)
-            if isinstance(chosen, str) and chosen
-            else await self.dialogues.latest_open(actor.user_id)
-        )
+        dialogue = await self.dialogues.get(chosen) if isinstance(chosen, str) and chosen else None
+        if isinstance(data, Pointed) and (
+            dialogue is None or not dialogue.is_open or dialogue.manager_id != actor.user_id
+        ):
+            # "fortsæt" and "afbryd" fall back to the actor's open dialogue: that one is checked.
+            dialogue = await self.dialogues.latest_open(actor.user_id)
         # Not the actor's dialogue, or no employee chosen yet: the handler's own checks answer.
         if dialogue is None or dialogue.manager_id != actor.user_id or not dialogue.employee_id:
             return None
-        if await self.leads(actor, dialogue.employee_id) is None:
+        if await self.leads(actor.user_id, dialogue.employee_id) is None:
             log.warning(
                 "dialogue verb refused: not the employee's manager", extra={"dialogue": dialogue.id}
             )
             return TurnResult.say(actor.texts("access.not_your_employee"))
+        return None
+
+    async def _request_refusal(self, actor: Actor, request_id: str) -> TurnResult | None:
+        """ "Start samtalen" on an employee's request: the employee named the actor as their
+        manager; Entra ID must agree before the dialogue opens."""
+        assert self.requests is not None
+        request = await self.requests.get(request_id)
+        # Not sent to the actor: the handler's own check answers.
+        if request is None or request.manager_id.lower() != actor.user_id.lower():
+            return None
+        if await self.leads(actor.user_id, request.employee_id) is None:
+            log.warning("request start refused: not the employee's manager")
+            return TurnResult.say(actor.texts("access.not_their_manager"))
         return None

@@ -7,7 +7,8 @@ changed (the step machine's "edit from the review") and sees what changed since 
 in force. The confirmed version stays in force until the employee confirms the new one.
 
 The employee can ask for a new conversation about an agreement in force, with an optional
-comment: the manager gets a card whose button starts the follow-up. Every button here is
+comment: the manager gets a card whose button starts the follow-up (with the access checks
+on, only while Entra ID still names them as one who leads the employee). Every button here is
 checked against the dialogue's version, so a replayed or doubled press is told politely that
 the follow-up has started and changes nothing.
 """
@@ -25,6 +26,7 @@ from core.dialogue import CONFIRMED, IN_PROGRESS, Dialogue
 from core.fields import NOTE_MAX, REVIEW
 from core.requests import COMMENT_MAX, FOLLOW_UP, ConversationRequest
 from core.texts import Texts, texts_for
+from dialogs.access import DirectoryUnavailable
 from dialogs.card_data import AskCard, FollowUpCard
 from dialogs.manager_dialogue import ManagerDialogue
 from dialogs.turn import Actor, Notify, Reply, TurnResult
@@ -129,6 +131,9 @@ class FollowUp:
         comment = _text(data.comment)
         if len(comment) > COMMENT_MAX:
             return TurnResult.say(t("request.comment_too_long", max=COMMENT_MAX))
+        refused = await self._manager_moved(dialogue, t)
+        if refused is not None:
+            return refused
         request, added = await self.requests.create(
             ConversationRequest(
                 id=uuid.uuid4().hex,
@@ -156,6 +161,23 @@ class FollowUp:
                 )
             ],
         )
+
+    async def _manager_moved(self, dialogue: Dialogue, t: Texts) -> TurnResult | None:
+        """With the access checks on, the employee's wish (and comment) goes to the dialogue's
+        manager only while Entra ID still names them as one who leads the employee; a former
+        manager hears nothing, and the employee is told to ask their manager now."""
+        access = self.manager.access
+        if not access.on or not dialogue.employee_id:
+            return None
+        try:
+            leads = await access.leads(dialogue.manager_id, dialogue.employee_id)
+        except DirectoryUnavailable as error:
+            log.warning("follow-up request refused: the directory did not answer (%s)", error)
+            return TurnResult.say(t("access.unavailable"))
+        if leads is None:
+            log.warning("follow-up request refused: the dialogue's manager no longer leads")
+            return TurnResult.say(t("follow_up.manager_moved", manager=dialogue.manager_name))
+        return None
 
     def request_card(
         self, request: ConversationRequest, dialogue: Dialogue, t: Texts

@@ -34,6 +34,7 @@ from core.texts import Texts, texts_for
 from core.validation import FieldError, is_entra_id, validate_step
 from dialogs.access import Access, DirectoryUnavailable
 from dialogs.card_data import DialogueCard, EditCard, Pointed
+from dialogs.people import SEVERAL, People, Person
 from dialogs.step_flow import StepFlow
 from dialogs.turn import Actor, Notify, Reply, TurnResult
 from store.conversations import ConversationStore
@@ -61,6 +62,7 @@ class ManagerDialogue(StepFlow[Dialogue]):
         self.self_checks = self_checks
         self.people = people
         self.access = access
+        self.people_named = People(people, access)
 
     # --- the flow ---------------------------------------------------------------------------
 
@@ -95,14 +97,17 @@ class ManagerDialogue(StepFlow[Dialogue]):
         self, form: Dialogue, step: Step, values: dict[str, Any], actor: Actor
     ) -> list[FieldError]:
         """The chosen employee must be one the manager leads (dialogs/access.py), checked
-        before the dialogue stores them or the employee hears of it."""
+        before the dialogue stores them or the employee hears of it. A typed name the bot does
+        not know is looked up in Entra ID (dialogs/people.py); the person found is the
+        dialogue's employee, so the step is not looked up twice."""
         if step.id != "employee" or not self.access.on:
             return []
-        employee_id = await self._employee_id(values["employee"])
-        if employee_id is None:
-            return [FieldError("employee", "unknown_person")]
         try:
-            reason = await self.access.leads(actor, employee_id)
+            chosen = await self._chosen(values["employee"])
+            if isinstance(chosen, str):
+                problem = "several_people" if chosen == SEVERAL else "unknown_person"
+                return [FieldError("employee", problem)]
+            reason = await self.access.leads(actor.user_id, chosen.user_id)
         except DirectoryUnavailable as error:
             log.warning("employee choice refused: the directory did not answer (%s)", error)
             return [FieldError("employee", "access_unavailable")]
@@ -111,11 +116,17 @@ class ManagerDialogue(StepFlow[Dialogue]):
             return [FieldError("employee", "not_your_employee")]
         if reason != AS_MANAGER:
             log.info("dialogue led by someone other than the manager", extra={"as": reason})
+        previous = form.answers.employee
+        if previous is None or previous.employee != values["employee"]:
+            form.employee_id = chosen.user_id
+            form.employee_name = None if self.screens.people_picker else chosen.name
         return []
 
     async def before_commit(self, form: Dialogue, step: Step, before: StepAnswers | None) -> None:
-        if self._new_employee(form, step, before) and form.answers.employee is not None:
-            await self._set_employee(form, form.answers.employee.employee)
+        # With the checks on, access_errors has set the employee already.
+        chosen = form.answers.employee
+        if self._new_employee(form, step, before) and chosen is not None and not self.access.on:
+            await self._set_employee(form, chosen.employee)
 
     @staticmethod
     def _new_employee(form: Dialogue, step: Step, before: StepAnswers | None) -> bool:
@@ -132,17 +143,17 @@ class ManagerDialogue(StepFlow[Dialogue]):
         return result
 
     async def _set_employee(self, dialogue: Dialogue, value: str) -> None:
-        """Teams' people picker gives the Entra object id; a typed name is looked up among the
-        people who have talked with the bot, and used when exactly one has that name."""
-        dialogue.employee_id = await self._employee_id(value)
+        """Without the checks (local mode): Teams' people picker gives the Entra object id; a
+        typed name is used when exactly one person who has talked with the bot has it."""
+        chosen = await self._chosen(value)
+        dialogue.employee_id = chosen.user_id if isinstance(chosen, Person) else None
         dialogue.employee_name = None if self.screens.people_picker else value
 
-    async def _employee_id(self, value: str) -> str | None:
-        """The object id from the people picker, or the one user known by the typed name."""
+    async def _chosen(self, value: str) -> Person | str:
+        """The person from the people picker, or the one person the typed name names."""
         if self.screens.people_picker:
-            return value
-        matches = await self.people.users_named(value)
-        return matches.pop() if len(matches) == 1 else None
+            return Person(value, value)
+        return await self.people_named.named(value)
 
     def _invitation(self, dialogue: Dialogue, t: Texts) -> Notify:
         employee = employee_display(dialogue, t)

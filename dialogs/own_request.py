@@ -1,8 +1,11 @@
 """The employee's own request for a home-working conversation.
 
-The employee names their manager (Teams' people picker; a typed name in local mode, found
-among the people who have talked with the bot, as the manager's "start" finds the employee)
-and may attach their finished self-check. The manager gets a card with "Start samtalen",
+The employee names their manager (Teams' people picker; a typed name, found among the people
+who have talked with the bot or, with the access checks on, in Entra ID, as the manager's
+"start" finds the employee) and may attach their finished self-check. With the checks on,
+Entra ID must name that person as one who leads the employee (their manager, substitute or HR)
+before the request goes out, and again when "Start samtalen" is pressed (the route's LEADS).
+The manager gets a card with "Start samtalen",
 which opens the dialogue with the employee chosen and "the employee wished it" filled in;
 the self-check shows beside the topics as in every dialogue. One open request per employee
 and manager: a second press is told the request exists; only the first "Start samtalen"
@@ -23,8 +26,10 @@ from core.fields import REQUEST
 from core.requests import CONVERSATION, ConversationRequest
 from core.texts import texts_for
 from core.validation import FieldError, is_entra_id, validate_step
+from dialogs.access import DirectoryUnavailable
 from dialogs.card_data import CardData, RequestRef
 from dialogs.manager_dialogue import ManagerDialogue
+from dialogs.people import SEVERAL, People, Person
 from dialogs.turn import Actor, Notify, Reply, TurnResult
 from store.conversations import ConversationStore
 from store.requests import RequestStore
@@ -48,7 +53,7 @@ class OwnRequest:
     ) -> None:
         self.requests = requests
         self.self_checks = self_checks
-        self.people = people
+        self.people = People(people, manager.access)
         self.manager = manager
         self.screens = screens
         self.today = today
@@ -65,47 +70,62 @@ class OwnRequest:
     async def show(self, actor: Actor, data: CardData | None = None) -> TurnResult:
         return TurnResult.show(await self._form(actor))
 
-    async def _manager_id(self, actor: Actor, value: str) -> str | FieldError:
-        if self.screens.people_picker:
-            return value if is_entra_id(value) else FieldError("manager", "not_a_manager")
-        found = await self.people.users_named(value)
-        found.discard(actor.user_id)
-        if len(found) != 1:
-            return FieldError("manager", "manager_unknown")
-        return found.pop()
+    async def _manager(self, actor: Actor, value: str) -> Person | FieldError:
+        """The manager the employee named: the people picker's choice, else the one person the
+        typed name names (dialogs/people.py). With the access checks on, Entra ID must agree
+        that they lead the employee before the request (and the self-check) goes to them."""
+        access = self.manager.access
+        try:
+            if self.screens.people_picker:
+                if not is_entra_id(value):
+                    return FieldError("manager", "not_a_manager")
+                found: Person | str = Person(value, "")
+            else:
+                found = await self.people.named(value, besides=actor.user_id)
+            if isinstance(found, str):
+                return FieldError(
+                    "manager", "manager_several" if found == SEVERAL else "manager_unknown"
+                )
+            if found.user_id.lower() == actor.user_id.lower():
+                return FieldError("manager", "not_yourself")
+            if access.on and await access.leads(found.user_id, actor.user_id) is None:
+                log.warning("request refused: the named person does not lead the employee")
+                return FieldError("manager", "not_your_manager")
+        except DirectoryUnavailable as error:
+            log.warning("request refused: the directory did not answer (%s)", error)
+            return FieldError("manager", "manager_unavailable")
+        return found
 
     async def send(self, actor: Actor, data: CardData) -> TurnResult:
         t = actor.texts
         values, errors = validate_step(REQUEST, data.inputs, self.today())
-        manager_id: str | FieldError = FieldError("manager", "required")
+        manager: Person | FieldError = FieldError("manager", "required")
         if not errors:
-            manager_id = await self._manager_id(actor, values["manager"])
-            if manager_id == actor.user_id:
-                manager_id = FieldError("manager", "not_yourself")
-        if isinstance(manager_id, FieldError):
-            errors = errors or [manager_id]
+            manager = await self._manager(actor, values["manager"])
+        if isinstance(manager, FieldError):
+            errors = errors or [manager]
             return TurnResult(replace=await self._form(actor, values, errors))
         check = (
             await self.self_checks.latest_done(actor.user_id)
             if values.get("attach_self_check")
             else None
         )
-        manager_name = None if self.screens.people_picker else values["manager"]
+        manager_name = manager.name or None
         request, added = await self.requests.create(
             ConversationRequest(
                 id=uuid.uuid4().hex,
                 kind=CONVERSATION,
                 employee_id=actor.user_id,
                 employee_name=actor.name or None,
-                manager_id=manager_id,
+                manager_id=manager.user_id,
                 manager_name=manager_name,
                 self_check_id=check.id if check else None,
                 locale=actor.locale,
             )
         )
-        manager = manager_name or t("request.your_manager")
+        shown = manager_name or t("request.your_manager")
         if not added:
-            return TurnResult.say(t("request.already_sent", manager=manager))
+            return TurnResult.say(t("request.already_sent", manager=shown))
         log.info("conversation requested")
         # The manager's language is not known here: the employee's is used.
         to_manager = texts_for(actor.locale)
@@ -121,10 +141,10 @@ class OwnRequest:
             replace=self.screens.answered(t("request.title"), t("request.sending")),
             notify=[
                 Notify(
-                    manager_id,
+                    manager.user_id,
                     [Reply(card=card)],
-                    if_unreachable=t("request.unreachable", manager=manager),
-                    if_reached=t("request.sent", manager=manager),
+                    if_unreachable=t("request.unreachable", manager=shown),
+                    if_reached=t("request.sent", manager=shown),
                 )
             ],
         )

@@ -125,7 +125,9 @@ class Router:
             # The employee's own request for a conversation.
             "request": Route(CardData, own_request.show),
             "request_send": Route(CardData, own_request.send),
-            "request_start": Route(RequestRef, own_request.start, refusal="request.not_yours"),
+            "request_start": Route(
+                RequestRef, own_request.start, refusal="request.not_yours", access=LEADS
+            ),
             # The employee's self-check and answer to the agreement.
             "sc_start": Route(CardData, self_check.start),
             "sc_next": Route(SelfCheckCard, self_check.next),
@@ -137,7 +139,7 @@ class Router:
                 AgreementRef, agreements.show, refusal="notices.not_yours", access=LEADS
             ),
             # The follow-up actions of confirmed agreements.
-            "item_status": Route(ItemCard, items.mark, refusal="items.not_yours"),
+            "item_status": Route(ItemCard, items.mark, refusal="items.not_yours", access=LEADS),
             # The weekly reminders.
             "pulse_answer": Route(PulseCard, reminders.answer, refusal="pulse.not_yours"),
             "pulse_snooze": Route(PulseCard, reminders.snooze, refusal="pulse.not_yours"),

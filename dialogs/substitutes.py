@@ -10,6 +10,7 @@ import logging
 from core.validation import is_entra_id
 from dialogs.access import Access, DirectoryUnavailable
 from dialogs.card_data import Argument, CardData
+from dialogs.people import People, Person
 from dialogs.turn import Actor, TurnResult
 from store.conversations import ConversationStore
 from store.substitutes import SubstituteStore
@@ -20,20 +21,24 @@ log = logging.getLogger(__name__)
 class Substitutes:
     def __init__(self, store: SubstituteStore, people: ConversationStore, access: Access) -> None:
         self.store = store
-        self.people = people
+        self.people = People(people, access)
         self.access = access
 
     async def _person(self, named: str) -> str | None:
-        """An object id as given, or the one user the bot knows by that name."""
+        """An object id as given, or the one person the name names (dialogs/people.py: known
+        to the bot, else, with the checks on, in Entra ID). Raises DirectoryUnavailable."""
         named = named.strip()
         if is_entra_id(named):
             return named.lower()
-        matches = await self.people.users_named(named) if named else set()
-        return matches.pop() if len(matches) == 1 else None
+        found = await self.people.named(named)
+        return found.user_id if isinstance(found, Person) else None
 
     async def name(self, actor: Actor, data: Argument) -> TurnResult:
         t = actor.texts
-        substitute = await self._person(data.argument)
+        try:
+            substitute = await self._person(data.argument)
+        except DirectoryUnavailable:
+            return TurnResult.say(t("access.unavailable"))
         if substitute is None:
             return TurnResult.say(t("substitute.usage"))
         if substitute == actor.user_id.lower():

@@ -3,13 +3,18 @@
 - ``GET /users/{id}/manager`` (User.Read.All): the user's manager; 404 when none is set;
 - ``GET /users/{id}?$select=department`` (User.Read.All): the user's unit;
 - ``POST /users/{id}/checkMemberGroups`` (GroupMember.Read.All): which of up to 20 named
-  groups the user is a member of, directly or through nested groups (transitive).
+  groups the user is a member of, directly or through nested groups (transitive);
+- ``GET /users?$filter=startswith(displayName,'…')&$select=id,displayName&$top=…``
+  (User.Read.All): the users whose display name begins with a typed name, for choosing a
+  person the bot does not know yet. ``startswith`` on ``displayName`` is a default query, so
+  no ``ConsistencyLevel: eventual`` is needed; a ``'`` in the name is doubled (OData string
+  literals) and the whole filter is percent-encoded.
 
 Each question is one request with a short timeout, answered from the cache when it was asked
 within ACCESS_CACHE_MINUTES. Anything but a clear answer (403 for a missing permission, 429
 or 503 and the Retry-After window after them, 5xx, a timeout) raises ``DirectoryUnavailable``:
 the caller refuses the action politely. Nothing is retried inside a turn. Logs carry the
-status and Graph's error code, never ids or names.
+status and Graph's error code, never ids, names or typed names.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: Graph takes at most 20 group ids in one checkMemberGroups.
 GROUPS_PER_CHECK = 20
+#: Users asked for by a typed name: enough to tell "one" from "several".
+NAMED_USERS = 5
 
 
 class DirectoryUnavailable(Exception):
@@ -88,6 +95,32 @@ class GraphDirectory:
             return department if isinstance(department, str) and department else None
 
         result: str | None = await self.cache.get(("unit", user_id.lower()), ask)
+        return result
+
+    async def users_named(self, name: str) -> list[tuple[str, str]]:
+        """The users whose display name begins with ``name`` (any case, as Graph compares):
+        (object id in lower case, display name), at most NAMED_USERS of them."""
+        wanted = " ".join(name.split())
+        if not wanted:
+            return []
+        literal = wanted.replace("'", "''")  # an OData string literal doubles its quotes
+        query = quote(f"startswith(displayName,'{literal}')", safe="")
+
+        async def ask() -> list[tuple[str, str]]:
+            response = await self._ask(
+                "GET", f"/users?$filter={query}&$select=id,displayName&$top={NAMED_USERS}"
+            )
+            body = response.body if isinstance(response.body, dict) else {}
+            found = []
+            for user in body.get("value", []):
+                if not isinstance(user, dict):
+                    continue
+                user_id, display = user.get("id"), user.get("displayName")
+                if isinstance(user_id, str) and is_entra_id(user_id) and isinstance(display, str):
+                    found.append((user_id.lower(), display.strip()))
+            return found
+
+        result: list[tuple[str, str]] = await self.cache.get(("named", wanted.casefold()), ask)
         return result
 
     async def groups_of(self, user_id: str, groups: frozenset[str]) -> frozenset[str]:

@@ -33,8 +33,14 @@ It follows the public Microsoft Graph v1.0 documentation on learn.microsoft.com:
   ``$select`` (``GET /users/{id}?$select=id,department``; 404 for an unknown user), and
   "user: checkMemberGroups" (``POST /users/{id}/checkMemberGroups`` with ``groupIds``, at
   most 20, else 400; the answer lists the ids of those groups the user is a member of,
-  directly or through nested groups). A missing application permission answers 403
-  ``Authorization_RequestDenied`` ("Insufficient privileges to complete the operation.").
+  directly or through nested groups). "List users" with ``$filter=startswith(displayName,
+  '…')`` ("Use the $filter query parameter": ``startswith`` on ``displayName`` is a default
+  query, case-insensitive, needing no ``ConsistencyLevel``; a ``'`` inside an OData string
+  literal is written ``''``), ``$select`` and ``$top`` (1 to 999, else 400); a filter this
+  server cannot read answers 400 ``Request_UnsupportedQuery``. ``$search`` (which needs
+  ``ConsistencyLevel: eventual``) is not implemented: the bot does not use it. A missing
+  application permission answers 403 ``Authorization_RequestDenied`` ("Insufficient
+  privileges to complete the operation.").
   Throttling (429 with Retry-After) and timeouts come from the same ``Faults`` as the rest.
 - The App Service managed identity token endpoint ("Managed identities for App Service",
   REST protocol 2019-08-01: ``IDENTITY_ENDPOINT`` and the ``X-IDENTITY-HEADER``), so the
@@ -84,6 +90,8 @@ _UPLOAD = re.compile(r"^/drives/([^/]+)/items/([^/]+):/(.+):/content$")
 _FILTER = re.compile(r"^fields/(\w+) eq '((?:[^']|'')*)'$")
 _TYPES = ("text", "number", "dateTime", "choice", "boolean")
 _USER = re.compile(r"^/users/([^/]+)$")
+_USERS = re.compile(r"^/users$")
+_STARTSWITH = re.compile(r"^startswith\(displayName,'((?:[^']|'')*)'\)$", re.IGNORECASE)
 _MANAGER = re.compile(r"^/users/([^/]+)/manager$")
 _CHECK_GROUPS = re.compile(r"^/users/([^/]+)/checkMemberGroups$")
 #: On a $batch answer: the longest Retry-After of the requests inside it.
@@ -212,17 +220,31 @@ class Stats:
 class Directory:
     """The users and security groups of the tenant, as the access checks read them."""
 
-    #: user id → {"department": str | None, "manager": user id | None}
+    #: user id → {"department": str | None, "manager": user id | None, "name": str | None}
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: group id → its members: user ids and group ids (nested groups)
     groups: dict[str, set[str]] = field(default_factory=dict)
     #: The app lacks User.Read.All / GroupMember.Read.All: every directory request gets 403.
     forbidden: bool = False
-    #: Directory requests answered, by kind ("manager", "user", "checkMemberGroups").
+    #: Directory requests answered, by kind ("manager", "user", "checkMemberGroups",
+    #: "users" for a search by name).
     requests: dict[str, int] = field(default_factory=dict)
 
-    def add_user(self, user_id: str, manager: str | None = None, department: str = "") -> None:
-        self.users[user_id.lower()] = {"manager": manager, "department": department or None}
+    #: The display names searched for, as the server read them (the bot must quote them).
+    searched: list[str] = field(default_factory=list)
+
+    def add_user(
+        self, user_id: str, manager: str | None = None, department: str = "", name: str = ""
+    ) -> None:
+        self.users[user_id.lower()] = {
+            "manager": manager,
+            "department": department or None,
+            "name": name or None,
+        }
+
+    def set_department(self, user_id: str, department: str) -> None:
+        """The user moves to another unit in Entra ID."""
+        self.users[user_id.lower()]["department"] = department or None
 
     def set_manager(self, user_id: str, manager: str | None) -> None:
         """The manager changes in Entra ID (HR moved the employee)."""
@@ -242,8 +264,12 @@ class Directory:
     def count(self, kind: str) -> None:
         self.requests[kind] = self.requests.get(kind, 0) + 1
 
-    def answer(self, method: str, path: str, data: Any) -> tuple[int, dict, Any] | None:
+    def answer(
+        self, method: str, path: str, data: Any, params: dict[str, str] | None = None
+    ) -> tuple[int, dict, Any] | None:
         """The answer to a directory request, or None for a path that is not one."""
+        if _USERS.match(path):
+            return self._list_users(method, params or {})
         for pattern, kind, wanted in (
             (_MANAGER, "manager", "GET"),
             (_CHECK_GROUPS, "checkMemberGroups", "POST"),
@@ -275,6 +301,37 @@ class Directory:
                 return 200, {}, {"id": unquote(m.group(1)), "department": user["department"]}
             return self._check_groups(unquote(m.group(1)), data)
         return None
+
+    def _list_users(self, method: str, params: dict[str, str]) -> tuple[int, dict, Any]:
+        if method != "GET":
+            return error(405, "Request_BadRequest", f"{method} is not supported here.")
+        self.count("users")
+        if self.forbidden:
+            return error(
+                403,
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+            )
+        top = params.get("$top", "100")
+        if not top.isdigit() or not 1 <= int(top) <= 999:
+            return error(400, "Request_BadRequest", f"Invalid page size specified: '{top}'.")
+        wanted: str | None = None
+        if "$filter" in params:
+            m = _STARTSWITH.match(params["$filter"].strip())
+            if m is None:
+                return error(400, "Request_UnsupportedQuery", "Unsupported query.")
+            wanted = m.group(1).replace("''", "'")
+            self.searched.append(wanted)
+        found = [
+            {"id": user_id, "displayName": user["name"]}
+            for user_id, user in self.users.items()
+            if user["name"]
+            and (wanted is None or user["name"].casefold().startswith(wanted.casefold()))
+        ]
+        select = [f for f in params.get("$select", "").split(",") if f]
+        if select:
+            found = [{k: v for k, v in u.items() if k in select} for u in found]
+        return 200, {}, {"value": found[: int(top)]}
 
     @staticmethod
     def _manager(user: dict[str, Any]) -> tuple[int, dict, Any]:
@@ -601,7 +658,7 @@ class GraphServer:
             return self._new_folder(method, unquote(m.group(1)), data)
         if m := _BY_PATH.match(path):
             return self._by_path(*map(unquote, m.groups()))
-        if (answer := self.directory.answer(method, path, data)) is not None:
+        if (answer := self.directory.answer(method, path, data, params)) is not None:
             return answer
         return error(400, "BadRequest", f"Resource not found for the segment in {method} {path}.")
 

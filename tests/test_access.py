@@ -10,66 +10,40 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
+from tests.access_directory import (
+    FAR_EMPLOYEE,
+    HR_ELSEWHERE,
+    HR_GROUP,
+    HR_USER,
+    MANAGERS,
+    NEW_MANAGER,
+    NOT_YOURS,
+    NOT_YOURS_CARD,
+    UNAVAILABLE,
+    UNAVAILABLE_CARD,
+    access_settings,
+    choose_employee,
+    dialogue_rows,
+    known,
+    started_graph,
+)
 from tests.answers import SELF_CHECK_ANSWERS, STEP_ANSWERS
 from tests.conftest import EMPLOYEE, MANAGER, OTHER
 from tests.databases import rows
 from tests.graph_server import Faults, GraphServer
 from tests.harness import BotServer, TeamsClient, User, action_data, texts_of
 
-NEW_MANAGER = User("Nina Nyleder", "44444444-4444-4444-4444-444444444444")
-HR_USER = User("Hanne HR", "55555555-5555-5555-5555-555555555555")
-HR_ELSEWHERE = User("Henrik HR", "66666666-6666-6666-6666-666666666666")
-FAR_EMPLOYEE = User("Frede Fjern", "77777777-7777-7777-7777-777777777777")
-HR_GROUP = "aaaaaaaa-0000-0000-0000-000000000001"
-HR_NESTED = "aaaaaaaa-0000-0000-0000-000000000002"
-HR_TEKNIK = "aaaaaaaa-0000-0000-0000-000000000003"
-MANAGERS = "aaaaaaaa-0000-0000-0000-000000000004"
-MANAGERS_NESTED = "aaaaaaaa-0000-0000-0000-000000000005"
-
-NOT_YOURS_CARD = "Ifølge kommunens brugerkatalog er du ikke leder for den medarbejder"
-NOT_YOURS = "er du ikke (længere) leder for medarbejderen"
-UNAVAILABLE_CARD = "Jeg kan ikke tjekke i kommunens brugerkatalog lige nu"
-UNAVAILABLE = "Jeg kan ikke tjekke din adgang lige nu"
-
 pytestmark = pytest.mark.both_engines
 
 
 @pytest.fixture
 async def graph(monkeypatch) -> AsyncIterator[GraphServer]:
-    server = GraphServer()
-    await server.start()
-    for key, value in server.identity_env().items():
-        monkeypatch.setenv(key, value)
-    d = server.directory
-    d.add_user(EMPLOYEE.aad_object_id, manager=MANAGER.aad_object_id, department="Borgerservice")
-    d.add_user(FAR_EMPLOYEE.aad_object_id, manager=NEW_MANAGER.aad_object_id, department="Teknik")
-    for user in (MANAGER, NEW_MANAGER, OTHER, HR_USER, HR_ELSEWHERE):
-        d.add_user(user.aad_object_id, department="Borgerservice")
-    # HR for Borgerservice through a nested group; HR_ELSEWHERE is HR for Teknik only.
-    d.groups[HR_GROUP] = {HR_NESTED}
-    d.groups[HR_NESTED] = {HR_USER.aad_object_id}
-    d.groups[HR_TEKNIK] = {HR_ELSEWHERE.aad_object_id}
-    d.groups[MANAGERS] = {MANAGERS_NESTED, NEW_MANAGER.aad_object_id}
-    d.groups[MANAGERS_NESTED] = {MANAGER.aad_object_id}
+    server = await started_graph(monkeypatch)
     yield server
     await server.stop()
-
-
-def access_settings(graph: GraphServer, **extra: Any) -> dict[str, Any]:
-    return {
-        "access_checks": "graph",
-        "graph_credential": "managed_identity",
-        "graph_host": graph.url,
-        "graph_wait_scale": 0.01,
-        "access_timeout": 0.5,
-        "access_cache_minutes": 0,  # every turn asks: a change in Entra ID counts at once
-        "hr_groups": f"{HR_GROUP}:Borgerservice,{HR_TEKNIK}:Teknik",
-        **extra,
-    }
 
 
 @pytest.fixture
@@ -84,25 +58,8 @@ def client(session, bot, connector, user: User) -> TeamsClient:
     return TeamsClient(session, bot, connector, user)
 
 
-async def known(employee: TeamsClient) -> None:
-    """The employee has written to the bot once, so a typed name finds them."""
-    await employee.say("hjælp")
-
-
-async def choose_employee(leader: TeamsClient, name: str = EMPLOYEE.name) -> list:
-    await leader.say("start")
-    card = leader.last_card()
-    data = action_data(card.card, "next")
-    assert data["step"] == "employee"
-    return await leader.submit(card, {**data, **STEP_ANSWERS["employee"], "employee": name})
-
-
 def card_texts(sent: list) -> str:
     return json.dumps([s.card for s in sent if s.card], ensure_ascii=False)
-
-
-def dialogue_rows(db_path) -> list:
-    return rows(db_path, "SELECT manager_id, employee_id, step, version FROM dialogues")
 
 
 async def test_the_real_manager_leads_and_the_employee_is_invited(
@@ -448,3 +405,28 @@ async def test_substitutions_are_in_the_data_export_and_erased_with_the_person(
         assert rows(db_path, "SELECT key FROM bot_state WHERE key LIKE 'substitute/%'") == []
     finally:
         await server.stop()
+
+
+@pytest.mark.parametrize("pointing_at", ["someone-elses-dialogue", "own-cancelled-dialogue"])
+async def test_a_continue_pointing_elsewhere_is_checked_against_the_dialogue_it_shows(
+    pointing_at, session, bot, connector, db_path, graph
+):
+    """``fortsæt`` with a dialogue id that is not the former manager's open one falls back to
+    their open dialogue: that is the one checked."""
+    manager, employee = (client(session, bot, connector, u) for u in (MANAGER, EMPLOYEE))
+    if pointing_at == "someone-elses-dialogue":
+        await client(session, bot, connector, NEW_MANAGER).say("start")
+        [(pointed,)] = rows(db_path, "SELECT id FROM dialogues")
+    else:
+        await manager.say("start")
+        await manager.say("afbryd")
+        card = manager.last_card()
+        await manager.submit(card, action_data(card.card, "cancel"))
+        [(pointed,)] = rows(db_path, "SELECT id FROM dialogues WHERE state = 'cancelled'")
+    await known(employee)
+    await choose_employee(manager)
+    graph.directory.set_manager(EMPLOYEE.aad_object_id, NEW_MANAGER.aad_object_id)
+    for verb in ("continue", "cancel_open"):
+        sent = await manager.submit(manager.last_card(), {"verb": verb, "dialogue_id": pointed})
+        assert any(NOT_YOURS in t for t in texts_of(sent)), texts_of(sent)
+        assert not [s for s in sent if s.card], "no card of the dialogue was shown"
