@@ -47,6 +47,7 @@ QUIET = (
     "requests",
     "msal",
     "azure",
+    "microsoft_agents",
 )
 
 

@@ -1,0 +1,65 @@
+"""Deliver a reminder card to the user's stored 1:1 conversation (Agents SDK).
+
+As on the botbuilder host (bot/reminder_transport.py), :meth:`prepare` does everything before
+the request: the activity, addressed from the stored conversation reference, and the SDK's
+connector client for the reference's service URL, which the SDK's client factory makes with
+the bot's token already fetched (MSAL's cache, or Entra when it has none fresh). The send it
+returns is the request alone, a new message in the chat; the client is closed after it. The
+connector's answer is passed back as it came (aiohttp's ``ClientResponseError`` carries the
+status and ``Retry-After``); nothing is retried here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from microsoft_agents.activity import Activity, ConversationReference
+from microsoft_agents.hosting.core import (
+    AuthenticationConstants,
+    ClaimsIdentity,
+    RestChannelServiceClientFactory,
+)
+
+from bot.reminder_addresses import ReminderAddresses, outcome_of
+from reminders.delivery import Recipient, SendOutcome
+from store.conversations import ConversationStore
+
+
+class AgentsReminderTransport(ReminderAddresses):
+    def __init__(
+        self,
+        factory: RestChannelServiceClientFactory,
+        identity: ClaimsIdentity,
+        card_message: Callable[[dict[str, Any]], Activity],
+        conversations: ConversationStore,
+        forced_locale: str = "",
+    ) -> None:
+        super().__init__(conversations, forced_locale)
+        self.factory = factory
+        self.identity = identity
+        self.card_message = card_message
+
+    async def prepare(
+        self, recipient: Recipient, message: Any
+    ) -> Callable[[], Awaitable[SendOutcome]]:
+        reference = ConversationReference.model_validate(recipient.address)
+        activity = self.card_message(message).apply_conversation_reference(reference)
+        activity.reply_to_id = None  # a new message in the chat
+        client = await self.factory.create_connector_client(
+            None,
+            self.identity,
+            reference.service_url,
+            AuthenticationConstants.AGENTS_SDK_SCOPE,
+        )
+
+        async def send() -> SendOutcome:
+            try:
+                await client.conversations.send_to_conversation(activity.conversation.id, activity)
+            except Exception as error:  # noqa: BLE001 - the status decides what happens next
+                return outcome_of(error)
+            finally:
+                await client.close()
+            return SendOutcome(201)
+
+        return send
