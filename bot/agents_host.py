@@ -245,6 +245,11 @@ class AgentsHost:
         self.adapter.on_turn_error = on_error
 
     def read(self, body: dict[str, Any]) -> Activity:
+        # botbuilder skips a null member of a conversationUpdate; the SDK's model refuses
+        # the whole activity for it.
+        for key in ("membersAdded", "membersRemoved"):
+            if isinstance(body.get(key), list):
+                body = {**body, key: [m for m in body[key] if m is not None]}
         try:
             return Activity.model_validate(body)
         except (ValidationError, ValueError, TypeError, AttributeError):

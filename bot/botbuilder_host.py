@@ -72,7 +72,9 @@ class BotbuilderTurn:
 
     async def answer_invoke(self, body: dict[str, Any] | None) -> None:
         await self.context.send_activity(
-            Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(200, body))
+            Activity(
+                type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body)
+            )
         )
 
 

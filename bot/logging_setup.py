@@ -51,6 +51,11 @@ QUIET = (
 )
 
 
+#: Loggers that write what they were given with their errors: the Agents SDK's Activity model
+#: logs a refused activity with its input values (a user's text among them) at ERROR.
+SILENT = ("microsoft_agents.activity",)
+
+
 def configure(level: str, fmt: str) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
@@ -59,3 +64,5 @@ def configure(level: str, fmt: str) -> None:
     root.setLevel(level)
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in SILENT:
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)

@@ -124,6 +124,8 @@ class Routes:
                 "engine": self.db.engine_name,
                 "schema": schema,
                 "mode": "local" if self.settings.local_mode else "authenticated",
+                # the SDK that carries the activities (BOT_SDK)
+                "sdk": self.host.name,
             },
             status=200 if store_ok else 503,
         )

@@ -27,6 +27,8 @@ from tests.reminder_seed import seed
 from tests.teams_limits import RateLimitedConnector
 from tests.test_reminders import send_time
 
+pytestmark = pytest.mark.both_hosts
+
 
 def most_in_any_window(times: list[float], seconds: float) -> int:
     times = sorted(times)
