@@ -45,7 +45,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("engine", wanted_engines(), indirect=True)
     if (
         metafunc.definition.get_closest_marker("both_hosts")
-        and any(name in metafunc.fixturenames for name in STARTS_THE_BOT)
+        and (
+            any(name in metafunc.fixturenames for name in STARTS_THE_BOT)
+            or "bot_sdk" in metafunc.function.__code__.co_varnames  # a test that asks for it
+        )
         and "bot_sdk" not in str(list(metafunc.definition.iter_markers("parametrize")))
     ):
         metafunc.parametrize("bot_sdk", wanted_hosts(), indirect=True)
