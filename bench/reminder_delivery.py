@@ -14,7 +14,8 @@ the new process's start) is reported separately as ``lease_wait_s``.
 ``--hosts botbuilder,agents`` runs the same week once per SDK (BOT_SDK of the sender), one
 after the other in the same harness, and adds the Agents SDK/botbuilder ratios of the
 throughput and of the senders' CPU time (``sender_cpu_s``, user + system of the sender
-processes, from the kernel's accounting of reaped children).
+processes, from the kernel's accounting of reaped children). Measured 2026-12-02 (2,000
+recipients): 49.4 and 49.3 messages a second (1.00x), sender CPU 1.02x, none lost or doubled.
 """
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
 """The Microsoft 365 Agents SDK 1.9 host (BOT_SDK=agents): its aiohttp CloudAdapter carries
-the activities in and the bot's messages out; a turn is its TurnContext wrapped as a
-:class:`bot.turn_port.Turn`.
+the activities in and the bot's messages out; what is the SDK's in a turn is :data:`PARTS` (bot/sdk_turn.py).
 
 What is the SDK's own and what is ours:
 
@@ -17,7 +16,6 @@ What is the SDK's own and what is ours:
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from microsoft_agents.activity import (
@@ -46,16 +44,13 @@ from microsoft_agents.hosting.core.connector import ConnectorClientBase
 from microsoft_agents.hosting.core.connector.client import UserTokenClient
 from pydantic import ValidationError
 
-from bot.activity_facts import without_mentions
 from bot.agents_reminder_transport import AgentsReminderTransport
 from bot.host import ActivityUnreadable, channel_tokens
-from bot.teams_bot import HomeWorkBot
-from bot.turn_port import Turn, attempt, messages
+from bot.sdk_turn import Delivery, SdkHost, SdkParts
+from bot.turn_port import Turn
 from dialogs.turn import Reply
 from settings import Settings
 from store.conversations import ConversationStore
-
-log = logging.getLogger(__name__)
 
 #: The audience of the bot's outbound token: the Bot Connector service.
 CHANNEL_AUDIENCE = AuthenticationConstants.AGENTS_SDK_SCOPE
@@ -71,14 +66,21 @@ def card_message(card: dict[str, Any]) -> Activity:
     return MessageFactory.attachment(CardFactory.adaptive_card(card))
 
 
-def _messages(replies: list[Reply]) -> list[Activity]:
-    return messages(replies, MessageFactory.text, card_message)
-
-
 def _reference_of(activity: Activity) -> dict[str, Any]:
     reference = activity.get_conversation_reference()
     reference.activity_id = None
     return reference.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+PARTS = SdkParts(
+    text=MessageFactory.text,
+    card=card_message,
+    reference_of=_reference_of,
+    mention_free=Activity.remove_recipient_mention,
+    invoke_answer=lambda body: Activity(
+        type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body)
+    ),
+)
 
 
 def connections(settings: Settings) -> ConnectionManager:
@@ -132,43 +134,6 @@ class BotClientFactory(RestChannelServiceClientFactory):
         return await super().create_user_token_client(context, claims_identity, True)
 
 
-class AgentsTurn:
-    def __init__(self, context: TurnContext) -> None:
-        self.context = context
-
-    @property
-    def activity(self) -> Activity:
-        return self.context.activity
-
-    def reference(self) -> dict[str, Any]:
-        return _reference_of(self.activity)
-
-    def typed_text(self) -> str:
-        text = self.activity.text if isinstance(self.activity.text, str) else ""
-        try:
-            text = self.activity.remove_recipient_mention() or text
-        except (AttributeError, TypeError, KeyError, ValueError):  # odd mention: tags go below
-            pass
-        return without_mentions(text)
-
-    async def send(self, replies: list[Reply]) -> None:
-        activities = _messages(replies)
-        if activities:
-            await self.context.send_activities(activities)
-
-    async def replace(self, card: dict[str, Any], activity_id: str) -> None:
-        replacement = card_message(card)
-        replacement.id = activity_id
-        await self.context.update_activity(replacement)
-
-    async def answer_invoke(self, body: dict[str, Any] | None) -> None:
-        await self.context.send_activity(
-            Activity(
-                type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body)
-            )
-        )
-
-
 class AgentsChannel:
     def __init__(self, adapter: CloudAdapter, identity: ClaimsIdentity, app_id: str) -> None:
         self.adapter = adapter
@@ -176,16 +141,12 @@ class AgentsChannel:
         self.app_id = app_id
 
     async def continue_with(self, reference: dict[str, Any], replies: list[Reply]) -> str | None:
-        outcome: dict[str, str | None] = {"error": "not sent"}
-
-        async def deliver(context: TurnContext) -> None:
-            outcome["error"] = await attempt(lambda: context.send_activities(_messages(replies)))
-
+        delivery = Delivery(PARTS, replies)
         continuation = ConversationReference.model_validate(reference).get_continuation_activity()
         await self.adapter.continue_conversation_with_claims(
-            self.identity, continuation, deliver, CHANNEL_AUDIENCE
+            self.identity, continuation, delivery.into, CHANNEL_AUDIENCE
         )
-        return outcome["error"]
+        return delivery.error
 
     async def create_with(
         self, user_id: str, tenant: str | None, via: Turn, replies: list[Reply]
@@ -198,29 +159,22 @@ class AgentsChannel:
             tenant_id=tenant,
             channel_data={"tenant": {"id": tenant}} if tenant else None,
         )
-        found: dict[str, Any] = {"reference": None, "error": "not sent"}
-
-        async def deliver(context: TurnContext) -> None:
-            found["reference"] = _reference_of(context.activity)
-            found["error"] = await attempt(lambda: context.send_activities(_messages(replies)))
-
-        try:
-            await self.adapter.create_conversation(
+        delivery = Delivery(PARTS, replies)
+        return await delivery.create(
+            lambda: self.adapter.create_conversation(
                 self.app_id,
                 str(activity.channel_id),
                 activity.service_url,
                 CHANNEL_AUDIENCE,
                 parameters,
-                deliver,
+                delivery.into_new_chat,
             )
-        except Exception as error:  # noqa: BLE001 - the user is unreachable
-            log.warning("could not create a 1:1 chat: %s", type(error).__name__)
-            return None, type(error).__name__
-        return found["reference"], found["error"]
+        )
 
 
-class AgentsHost:
+class AgentsHost(SdkHost):
     name = "agents"
+    parts = PARTS
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -234,15 +188,6 @@ class AgentsHost:
             else self.adapter.create_claims_identity(settings.microsoft_app_id)
         )
         self.channel = AgentsChannel(self.adapter, self.identity, settings.microsoft_app_id)
-        self._bot: HomeWorkBot | None = None
-
-    def serve(self, bot: HomeWorkBot) -> None:
-        self._bot = bot
-
-        async def on_error(context: TurnContext, error: Exception) -> None:
-            await bot.on_error(AgentsTurn(context), error)
-
-        self.adapter.on_turn_error = on_error
 
     def read(self, body: dict[str, Any]) -> Activity:
         # botbuilder skips a null member of a conversationUpdate; the SDK's model refuses
@@ -264,13 +209,7 @@ class AgentsHost:
         return ClaimsIdentity(claims, "Bearer")
 
     async def process(self, identity: Any, activity: Activity) -> tuple[int, Any] | None:
-        bot = self._bot
-        assert bot is not None, "serve(bot) first"
-
-        async def turn(context: TurnContext) -> None:
-            await bot.on_turn(AgentsTurn(context))
-
-        response = await self.adapter.process_activity(identity, activity, turn)
+        response = await self.adapter.process_activity(identity, activity, self.turn)
         if activity.type != ActivityTypes.invoke:
             return None
         if response is None:

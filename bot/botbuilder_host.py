@@ -1,10 +1,9 @@
 """The botbuilder 4.17 host: its CloudAdapter (bot/adapter.py) carries the activities in and
-the bot's messages out; a turn is a botbuilder TurnContext wrapped as a
-:class:`bot.turn_port.Turn`."""
+the bot's messages out; what is botbuilder's in a turn is :data:`PARTS`
+(bot/sdk_turn.py)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
@@ -17,22 +16,15 @@ from botbuilder.schema import (
 )
 from msrest.exceptions import DeserializationError
 
-from bot.activity_facts import without_mentions
 from bot.adapter import create_adapter
 from bot.card_message import card_message
 from bot.host import ActivityUnreadable
 from bot.reminder_transport import ReminderTransport
-from bot.teams_bot import HomeWorkBot
-from bot.turn_port import Turn, attempt, messages
+from bot.sdk_turn import Delivery, SdkHost, SdkParts
+from bot.turn_port import Turn
 from dialogs.turn import Reply
 from settings import Settings
 from store.conversations import ConversationStore
-
-log = logging.getLogger(__name__)
-
-
-def _messages(replies: list[Reply]) -> list[Activity]:
-    return messages(replies, MessageFactory.text, card_message)
 
 
 def _reference_of(activity: Activity) -> dict[str, Any]:
@@ -41,41 +33,15 @@ def _reference_of(activity: Activity) -> dict[str, Any]:
     return reference.serialize()
 
 
-class BotbuilderTurn:
-    def __init__(self, context: TurnContext) -> None:
-        self.context = context
-
-    @property
-    def activity(self) -> Activity:
-        return self.context.activity
-
-    def reference(self) -> dict[str, Any]:
-        return _reference_of(self.activity)
-
-    def typed_text(self) -> str:
-        text = self.activity.text if isinstance(self.activity.text, str) else ""
-        try:
-            text = TurnContext.remove_recipient_mention(self.activity) or text
-        except (AttributeError, TypeError, KeyError):  # an odd mention entity: tag removed below
-            pass
-        return without_mentions(text)
-
-    async def send(self, replies: list[Reply]) -> None:
-        activities = _messages(replies)
-        if activities:
-            await self.context.send_activities(activities)
-
-    async def replace(self, card: dict[str, Any], activity_id: str) -> None:
-        replacement = card_message(card)
-        replacement.id = activity_id
-        await self.context.update_activity(replacement)
-
-    async def answer_invoke(self, body: dict[str, Any] | None) -> None:
-        await self.context.send_activity(
-            Activity(
-                type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body)
-            )
-        )
+PARTS = SdkParts(
+    text=MessageFactory.text,
+    card=card_message,
+    reference_of=_reference_of,
+    mention_free=TurnContext.remove_recipient_mention,
+    invoke_answer=lambda body: Activity(
+        type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body)
+    ),
+)
 
 
 class BotbuilderChannel:
@@ -84,15 +50,11 @@ class BotbuilderChannel:
         self.app_id = app_id
 
     async def continue_with(self, reference: dict[str, Any], replies: list[Reply]) -> str | None:
-        outcome: dict[str, str | None] = {"error": "not sent"}
-
-        async def deliver(context: TurnContext) -> None:
-            outcome["error"] = await attempt(lambda: context.send_activities(_messages(replies)))
-
+        delivery = Delivery(PARTS, replies)
         await self.adapter.continue_conversation(
-            ConversationReference().deserialize(reference), deliver, self.app_id
+            ConversationReference().deserialize(reference), delivery.into, self.app_id
         )
-        return outcome["error"]
+        return delivery.error
 
     async def create_with(
         self, user_id: str, tenant: str | None, via: Turn, replies: list[Reply]
@@ -105,24 +67,21 @@ class BotbuilderChannel:
             tenant_id=tenant,
             channel_data={"tenant": {"id": tenant}} if tenant else None,
         )
-        found: dict[str, Any] = {"reference": None, "error": "not sent"}
-
-        async def deliver(context: TurnContext) -> None:
-            found["reference"] = _reference_of(context.activity)
-            found["error"] = await attempt(lambda: context.send_activities(_messages(replies)))
-
-        try:
-            await self.adapter.create_conversation(
-                self.app_id, deliver, parameters, activity.channel_id, activity.service_url
+        delivery = Delivery(PARTS, replies)
+        return await delivery.create(
+            lambda: self.adapter.create_conversation(
+                self.app_id,
+                delivery.into_new_chat,
+                parameters,
+                activity.channel_id,
+                activity.service_url,
             )
-        except Exception as error:  # noqa: BLE001 - the user is unreachable
-            log.warning("could not create a 1:1 chat: %s", type(error).__name__)
-            return None, type(error).__name__
-        return found["reference"], found["error"]
+        )
 
 
-class BotbuilderHost:
+class BotbuilderHost(SdkHost):
     name = "botbuilder"
+    parts = PARTS
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -130,15 +89,6 @@ class BotbuilderHost:
         self.auth = self.adapter.bot_framework_authentication
         self.channel_tokens = self.auth.channel_tokens
         self.channel = BotbuilderChannel(self.adapter, settings.microsoft_app_id)
-        self._bot: HomeWorkBot | None = None
-
-    def serve(self, bot: HomeWorkBot) -> None:
-        self._bot = bot
-
-        async def on_error(context: TurnContext, error: Exception) -> None:
-            await bot.on_error(BotbuilderTurn(context), error)
-
-        self.adapter.on_turn_error = on_error
 
     def read(self, body: dict[str, Any]) -> Activity:
         try:
@@ -150,13 +100,7 @@ class BotbuilderHost:
         return await self.auth.authenticate_request(activity, auth_header)
 
     async def process(self, identity: Any, activity: Activity) -> tuple[int, Any] | None:
-        bot = self._bot
-        assert bot is not None, "serve(bot) first"
-
-        async def turn(context: TurnContext) -> None:
-            await bot.on_turn(BotbuilderTurn(context))
-
-        response = await self.adapter.process_activity(identity, activity, turn)
+        response = await self.adapter.process_activity(identity, activity, self.turn)
         if not response:
             return None
         body = response.body
