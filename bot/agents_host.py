@@ -113,7 +113,16 @@ class BotClientFactory(RestChannelServiceClientFactory):
 
     def __init__(self, connection_manager: ConnectionManager, local: bool) -> None:
         super().__init__(connection_manager)
+        self.connections = connection_manager
         self.local = local
+
+    async def token(self, claims_identity: ClaimsIdentity, service_url: str) -> str:
+        """The bot's token for the connector at ``service_url`` ("" in local mode), from the
+        provider create_connector_client takes it from."""
+        if self.local:
+            return ""
+        provider = self.connections.get_token_provider(claims_identity, service_url)
+        return await provider.get_access_token(CHANNEL_AUDIENCE, claims_identity.get_token_scope())
 
     async def create_connector_client(
         self,

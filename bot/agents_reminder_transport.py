@@ -1,10 +1,11 @@
 """Deliver a reminder card to the user's stored 1:1 conversation (Agents SDK).
 
 As on the botbuilder host (bot/reminder_transport.py), :meth:`prepare` does everything before
-the request: the activity, addressed from the stored conversation reference, and the SDK's
-connector client for the reference's service URL, which the SDK's client factory makes with
-the bot's token already fetched (MSAL's cache, or Entra when it has none fresh). The send it
-returns is the request alone, a new message in the chat; the client is closed after it. The
+the request that can take time: the activity, addressed from the stored conversation
+reference, and the bot's token for the reference's service URL (MSAL's cache, or Entra when
+it has none fresh). The send it returns makes the SDK's connector client with that token and
+sends a new message in the chat, then closes the client: a prepared send that is never made
+(its row was taken meanwhile) leaves no open connection behind. The
 connector's answer is passed back as it came (aiohttp's ``ClientResponseError`` carries the
 status and ``Retry-After``); nothing is retried here.
 """
@@ -12,16 +13,16 @@ status and ``Retry-After``); nothing is retried here.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from microsoft_agents.activity import Activity, ConversationReference
-from microsoft_agents.hosting.core import (
-    AuthenticationConstants,
-    ClaimsIdentity,
-    RestChannelServiceClientFactory,
-)
+from microsoft_agents.hosting.core import ClaimsIdentity
+from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 
 from bot.reminder_addresses import ReminderAddresses, outcome_of
+
+if TYPE_CHECKING:
+    from bot.agents_host import BotClientFactory
 from reminders.delivery import Recipient, SendOutcome
 from store.conversations import ConversationStore
 
@@ -29,7 +30,7 @@ from store.conversations import ConversationStore
 class AgentsReminderTransport(ReminderAddresses):
     def __init__(
         self,
-        factory: RestChannelServiceClientFactory,
+        factory: BotClientFactory,
         identity: ClaimsIdentity,
         card_message: Callable[[dict[str, Any]], Activity],
         conversations: ConversationStore,
@@ -46,14 +47,11 @@ class AgentsReminderTransport(ReminderAddresses):
         reference = ConversationReference.model_validate(recipient.address)
         activity = self.card_message(message).apply_conversation_reference(reference)
         activity.reply_to_id = None  # a new message in the chat
-        client = await self.factory.create_connector_client(
-            None,
-            self.identity,
-            reference.service_url,
-            AuthenticationConstants.AGENTS_SDK_SCOPE,
-        )
+        service_url = reference.service_url
+        token = await self.factory.token(self.identity, service_url)
 
         async def send() -> SendOutcome:
+            client = TeamsConnectorClient(endpoint=service_url, token=token)
             try:
                 await client.conversations.send_to_conversation(activity.conversation.id, activity)
             except Exception as error:  # noqa: BLE001 - the status decides what happens next
