@@ -17,18 +17,16 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from botbuilder.core import ConversationState
 from pydantic import ValidationError
 
-from bot.adapter import create_adapter
 from bot.bearer_tokens import EntraTokens
+from bot.dialogue_pointer import DialoguePointer
+from bot.host import Host, create_host
 from bot.logging_setup import configure as configure_logging
 from bot.openid_keys import OpenIdKeys
 from bot.proactive import ProactiveSender
 from bot.reminder_routes import ReminderRoutes
-from bot.reminder_transport import ReminderTransport
 from bot.routes import Routes
-from bot.state_storage import DatabaseStorage
 from bot.teams_bot import HomeWorkBot
 from cards.item_screens import ItemScreens
 from cards.reminder_screens import ReminderScreens
@@ -195,7 +193,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
 def reminder_scheduler(
     settings: Settings,
     db: Database,
-    adapter,
+    host: Host,
     people: ConversationStore,
     dialogues: DialogueStore,
     self_checks: SelfCheckStore,
@@ -212,7 +210,7 @@ def reminder_scheduler(
         ActionItemStore(db),
         RequestStore(db),
     )
-    transport = ReminderTransport(adapter, people, settings.microsoft_app_id, settings.force_locale)
+    transport = host.reminder_transport(people, settings.force_locale)
     compose = ReminderMessages(planner, ReminderScreens(renderer), clock.today)
     slot = WeeklySlot(WEEKDAYS.index(settings.reminder_weekday), settings.reminder_time, clock.zone)
     delivery = Delivery(store, transport, compose)  # leases and retries run on real time
@@ -282,7 +280,7 @@ def create_app(settings: Settings) -> web.Application:
     reminder_answers = ReminderAnswers(
         ReminderStore(db), ReminderScreens(renderer), lambda: week_of(clock.today())
     )
-    adapter = create_adapter(settings)
+    host = create_host(settings)
     bot = HomeWorkBot(
         Router(
             manager,
@@ -299,13 +297,14 @@ def create_app(settings: Settings) -> web.Application:
             Substitutes(substitutes, people, access),
         ),
         people,
-        ConversationState(DatabaseStorage(KeyValueStore(db))),
-        ProactiveSender(adapter, people, settings.microsoft_app_id),
+        DialoguePointer(KeyValueStore(db)),
+        ProactiveSender(host.channel, people),
         forced_locale=settings.force_locale,
     )
-    Routes(settings, adapter, bot, db).install(app)
+    host.serve(bot)
+    Routes(settings, host, db).install(app)
     reminders = reminder_scheduler(
-        settings, db, adapter, people, dialogues, self_checks, renderer, clock
+        settings, db, host, people, dialogues, self_checks, renderer, clock
     )
     app[REMINDERS], app[CLOCK] = reminders, clock
     ReminderRoutes(
@@ -316,9 +315,9 @@ def create_app(settings: Settings) -> web.Application:
     ).install(app)
 
     async def close_clients(app: web.Application) -> None:
-        await adapter.bot_framework_authentication.close()
+        await host.close()
 
-    tokens = adapter.bot_framework_authentication.channel_tokens
+    tokens = host.channel_tokens
     if tokens is not None:
         app[CHANNEL_KEYS] = tokens.keys
 
@@ -402,14 +401,14 @@ async def run_reminders_once(settings: Settings, at: datetime | None) -> dict:
     check_mode(settings)
     db = store_of(settings)
     await open_store(db)
-    adapter = create_adapter(settings)
+    host = create_host(settings)
     clock = Clock(ZoneInfo(settings.timezone))
     if at is not None:
         clock.set(at)
     scheduler = reminder_scheduler(
         settings,
         db,
-        adapter,
+        host,
         ConversationStore(db),
         DialogueStore(db),
         SelfCheckStore(db),
@@ -423,7 +422,7 @@ async def run_reminders_once(settings: Settings, at: datetime | None) -> dict:
     try:
         return await scheduler.run_once()
     finally:
-        await adapter.bot_framework_authentication.close()
+        await host.close()
         await db.close()
 
 
@@ -447,7 +446,13 @@ def main(argv: list[str] | None = None) -> None:
         at = datetime.fromisoformat(argv[3]) if argv[2:3] == ["--at"] and len(argv) > 3 else None
         print(json.dumps(asyncio.run(run_reminders_once(settings, at))))
         return
-    log.info("Hjemmearbejdsdialog %s starting on %s:%s", VERSION, settings.host, settings.port)
+    log.info(
+        "Hjemmearbejdsdialog %s starting on %s:%s (SDK: %s)",
+        VERSION,
+        settings.host,
+        settings.port,
+        settings.bot_sdk,
+    )
     app = create_app(settings)
     # What the imports and the start-up built (a few hundred thousand objects: botbuilder,
     # msrest, aiohttp, the card templates) lives as long as the process: out of the

@@ -11,11 +11,16 @@ from datetime import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.access import id_list, unit_map
 from core.policy import POLICY_FILE
+
+#: The prefix of the Agents SDK's names for its service connection (its env configuration).
+AGENTS = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
+#: The Agents SDK's AUTHTYPE values this bot supports, as the MICROSOFT_APP_TYPE they mean.
+AGENTS_AUTH_TYPES = {"clientsecret": "SingleTenant", "usermanagedidentity": "UserAssignedMSI"}
 
 
 class Settings(BaseSettings):
@@ -46,6 +51,25 @@ class Settings(BaseSettings):
     force_locale: Literal["", "da-DK", "en-US"] = ""
     #: The guidance as data (rules, thresholds, who acts, sources); see docs/policy.md.
     policy_file: Path = POLICY_FILE
+
+    #: The SDK that carries activities in and out: botbuilder 4.17 (the default) or the
+    #: Microsoft 365 Agents SDK 1.9 ("agents"); see docs/deploy.md.
+    bot_sdk: Literal["botbuilder", "agents"] = "botbuilder"
+    #: The Agents SDK's own names for the bot's identity, read only with BOT_SDK=agents; they
+    #: fill the MICROSOFT_APP_* settings below (which both hosts read) when those are unset.
+    agents_client_id: str = Field(
+        "", validation_alias=AliasChoices(AGENTS + "CLIENTID", "agents_client_id")
+    )
+    agents_client_secret: SecretStr = Field(
+        SecretStr(""),
+        validation_alias=AliasChoices(AGENTS + "CLIENTSECRET", "agents_client_secret"),
+    )
+    agents_tenant_id: str = Field(
+        "", validation_alias=AliasChoices(AGENTS + "TENANTID", "agents_tenant_id")
+    )
+    agents_auth_type: str = Field(
+        "", validation_alias=AliasChoices(AGENTS + "AUTHTYPE", "agents_auth_type")
+    )
 
     microsoft_app_id: str = ""
     microsoft_app_password: SecretStr = SecretStr("")
@@ -174,8 +198,72 @@ class Settings(BaseSettings):
             return not self.local_mode
         return self.people_picker == "graph"
 
+    def _agents_names(self) -> dict[str, str]:
+        """The Agents SDK's settings that are set: {their name: value}."""
+        given = {
+            "CLIENTID": self.agents_client_id,
+            "CLIENTSECRET": self.agents_client_secret.get_secret_value(),
+            "TENANTID": self.agents_tenant_id,
+            "AUTHTYPE": self.agents_auth_type,
+        }
+        return {AGENTS + name: value for name, value in given.items() if value}
+
+    @model_validator(mode="after")
+    def _read_agents_names(self) -> Settings:
+        """With BOT_SDK=agents, the Agents SDK's names stand in for unset MICROSOFT_APP_*."""
+        if self.bot_sdk != "agents" or self.agents_problem():
+            return self
+        if self.agents_client_id and not self.microsoft_app_id:
+            self.microsoft_app_id = self.agents_client_id
+        if (
+            self.agents_client_secret.get_secret_value()
+            and not self.microsoft_app_password.get_secret_value()
+        ):
+            self.microsoft_app_password = self.agents_client_secret
+        if self.agents_tenant_id and not self.microsoft_app_tenant_id:
+            self.microsoft_app_tenant_id = self.agents_tenant_id
+        if self.agents_auth_type and "microsoft_app_type" not in self.model_fields_set:
+            self.microsoft_app_type = AGENTS_AUTH_TYPES[self.agents_auth_type.lower()]  # type: ignore[assignment]
+        return self
+
+    def agents_problem(self) -> str | None:
+        """Why the Agents SDK's names cannot be used as they are set."""
+        names = self._agents_names()
+        if not names:
+            return None
+        if self.bot_sdk != "agents":
+            return f"{', '.join(names)} are read only with BOT_SDK=agents; use MICROSOFT_APP_*"
+        auth_type = self.agents_auth_type
+        if auth_type and auth_type.lower() not in AGENTS_AUTH_TYPES:
+            return (
+                f"{AGENTS}AUTHTYPE={auth_type} is not supported here; use ClientSecret or"
+                " UserManagedIdentity"
+            )
+        same = (
+            ("CLIENTID", self.agents_client_id, "MICROSOFT_APP_ID", self.microsoft_app_id),
+            (
+                "TENANTID",
+                self.agents_tenant_id,
+                "MICROSOFT_APP_TENANT_ID",
+                self.microsoft_app_tenant_id,
+            ),
+            (
+                "CLIENTSECRET",
+                self.agents_client_secret.get_secret_value(),
+                "MICROSOFT_APP_PASSWORD",
+                self.microsoft_app_password.get_secret_value(),
+            ),
+        )
+        for name, value, other, other_value in same:
+            if value and other_value and value != other_value:
+                return f"{AGENTS}{name} and {other} differ; set one of them"
+        return None
+
     def credential_problem(self) -> str | None:
         """What is missing for channel authentication with the configured app type."""
+        problem = self.agents_problem()
+        if problem:
+            return problem
         if self.local_mode:
             return None
         if self.microsoft_app_type == "SingleTenant":

@@ -9,7 +9,11 @@ it is concluded; each echo conversation sends plain messages. At people's pace e
 the first ``start`` included, comes after an exponential pause (mean ``--think`` seconds).
 
     python -m bench.turn_latency [--turns 1000] [--think 2.0]
-        [--engines sqlite,postgresql] [--postgres-url URL]
+        [--engines sqlite,postgresql] [--hosts botbuilder,agents] [--postgres-url URL]
+
+``--hosts botbuilder,agents`` runs the dialogue bot on each SDK (BOT_SDK) in the same run and
+harness (``dialogue`` and ``agents`` on SQLite, ``dialog-pg`` and ``agents-pg`` on
+PostgreSQL), and after each scenario a line gives Agents SDK/botbuilder.
 
 ``--engines sqlite,postgresql`` runs the dialogue bot twice in the same run and harness: once
 on a fresh SQLite file (``dialogue``) and once on a fresh PostgreSQL database
@@ -48,7 +52,7 @@ import aiohttp
 from bench.postgres import Cluster
 from tests.answers import STEP_ANSWERS
 from tests.connector import LocalConnector
-from tests.harness import TeamsClient, User, action_data
+from tests.harness import HOSTS, TeamsClient, User, action_data
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -160,7 +164,7 @@ async def measure(
             )
             for i in range(concurrency)
         ]
-        worker = dialogue_worker if kind.startswith("dialog") else echo_worker
+        worker = echo_worker if kind.startswith("echo") else dialogue_worker
         # Warm up once per process so that imports and first connections are not measured.
         await worker(TeamsClient(session, _Url(url), connector, User("Varm", "warm")), 10, [])
         # This process is only the measuring side: its own collector is paused while it
@@ -212,6 +216,12 @@ async def main() -> None:
         help="the dialogue bot's stores, comma-separated: sqlite, postgresql (default sqlite)",
     )
     parser.add_argument(
+        "--hosts",
+        default="botbuilder",
+        help="the dialogue bot's SDKs (BOT_SDK), comma-separated: botbuilder, agents"
+        " (default botbuilder)",
+    )
+    parser.add_argument(
         "--postgres-url",
         default=None,
         help="a PostgreSQL server of your own (postgresql+asyncpg://…/postgres); default: a"
@@ -223,32 +233,38 @@ async def main() -> None:
     if unknown or not engines:
         parser.error(f"--engines: sqlite and/or postgresql, not {args.engines!r}")
     with_pg = "postgresql" in engines
+    hosts = [h.strip() for h in args.hosts.split(",") if h.strip()]
+    if set(hosts) - set(HOSTS) or not hosts:
+        parser.error(f"--hosts: botbuilder and/or agents, not {args.hosts!r}")
 
     connector = LocalConnector()
     await connector.start()
     tmp = tempfile.TemporaryDirectory()
     cluster = Cluster(args.postgres_url)
     dialogues = {"sqlite": "dialogue", "postgresql": "dialog-pg"}
-    kinds = ["echo", "echo+cache"] + [dialogues[e] for e in engines]
+    #: The dialogue bot on the Agents SDK, per engine.
+    on_agents = {"sqlite": "agents", "postgresql": "agents-pg"}
+    bots = {  # the dialogue bots: (engine, host) → kind
+        (e, h): (dialogues if h == "botbuilder" else on_agents)[e] for e in engines for h in hosts
+    }
+    kinds = ["echo", "echo+cache"] + list(bots.values())
     ports = {kind: free_port() for kind in kinds}
     procs: dict[str, subprocess.Popen] = {}
     try:
         if with_pg:
             cluster.start()
             pg_url = await cluster.create("bench_turn_latency")
-        if "sqlite" in engines:
-            procs["dialogue"] = start(
-                [sys.executable, "app.py"],
-                {
-                    "PORT": str(ports["dialogue"]),
-                    "DATABASE_PATH": f"{tmp.name}/bench.sqlite3",
-                    "LOG_LEVEL": "WARNING",
-                },
+            if "agents" in hosts and "botbuilder" in hosts:
+                pg_agents_url = await cluster.create("bench_turn_latency_agents")
+        for (engine, host), kind in bots.items():
+            store = (
+                {"DATABASE_URL": pg_agents_url if host == "agents" and len(hosts) == 2 else pg_url}
+                if engine == "postgresql"
+                else {"DATABASE_PATH": f"{tmp.name}/bench-{host}.sqlite3"}
             )
-        if with_pg:
-            procs["dialog-pg"] = start(
+            procs[kind] = start(
                 [sys.executable, "app.py"],
-                {"PORT": str(ports["dialog-pg"]), "DATABASE_URL": pg_url, "LOG_LEVEL": "WARNING"},
+                {"PORT": str(ports[kind]), "LOG_LEVEL": "WARNING", "BOT_SDK": host, **store},
             )
         procs["echo"] = start([sys.executable, "-m", "bench.echo_bot", str(ports["echo"])], {})
         procs["echo+cache"] = start(
@@ -271,7 +287,7 @@ async def main() -> None:
                     conversations,
                     args.turns,
                     think,
-                    cluster.cpu_seconds if kind == "dialog-pg" else (lambda: 0.0),
+                    cluster.cpu_seconds if kind.endswith("-pg") else (lambda: 0.0),
                 )
                 results[kind] = r
                 db_val = f" {r['db_cpu_ms']:>7.2f}" if with_pg else ""
@@ -279,17 +295,26 @@ async def main() -> None:
                     f"{name:32} {kind:10} {r['turns']:>5} {r['per_turn_ms']:>8.2f}"
                     f" {r['cpu_ms']:>7.2f}{db_val} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f}"
                 )
-            for engine in engines:
-                d = results[dialogues[engine]]
+            for kind in bots.values():
+                d = results[kind]
                 for base in ("echo", "echo+cache"):
                     e = results[base]
                     print(
-                        f"{'':32} {dialogues[engine]}/{base}: ms/turn"
+                        f"{'':32} {kind}/{base}: ms/turn"
                         f" {d['per_turn_ms'] / e['per_turn_ms']:.2f}x,"
                         f" cpu {d['cpu_ms'] / e['cpu_ms']:.2f}x, p50 {d['p50_ms'] / e['p50_ms']:.2f}x,"
                         f" p99 {d['p99_ms'] / e['p99_ms']:.2f}x"
                     )
-            if len(engines) == 2:
+            if len(hosts) == 2:
+                for engine in engines:
+                    b, a = results[dialogues[engine]], results[on_agents[engine]]
+                    print(
+                        f"{'':32} Agents SDK/botbuilder ({engine}): ms/turn"
+                        f" {ratio(a['per_turn_ms'], b['per_turn_ms'])},"
+                        f" cpu {ratio(a['cpu_ms'], b['cpu_ms'])},"
+                        f" p50 {ratio(a['p50_ms'], b['p50_ms'])}, p99 {ratio(a['p99_ms'], b['p99_ms'])}"
+                    )
+            if len(engines) == 2 and "botbuilder" in hosts:
                 s, p = results["dialogue"], results["dialog-pg"]
                 print(
                     f"{'':32} PostgreSQL/SQLite: ms/turn {ratio(p['per_turn_ms'], s['per_turn_ms'])},"

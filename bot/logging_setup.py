@@ -47,7 +47,13 @@ QUIET = (
     "requests",
     "msal",
     "azure",
+    "microsoft_agents",
 )
+
+
+#: Loggers that write what they were given with their errors: the Agents SDK's Activity model
+#: logs a refused activity with its input values (a user's text among them) at ERROR.
+SILENT = ("microsoft_agents.activity",)
 
 
 def configure(level: str, fmt: str) -> None:
@@ -58,3 +64,5 @@ def configure(level: str, fmt: str) -> None:
     root.setLevel(level)
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in SILENT:
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)

@@ -19,7 +19,6 @@ or mark the recipient unreachable. Nothing is retried here.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,28 +27,12 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ConversationReference
 
 from bot.card_message import card_message
-from core.reminders import parse_retry_after
-from core.texts import pick_locale
+from bot.reminder_addresses import ReminderAddresses, outcome_of
 from reminders.delivery import Recipient, SendOutcome
 from store.conversations import ConversationStore
 
-log = logging.getLogger(__name__)
 
-
-def outcome_of(error: Exception) -> SendOutcome:
-    """What a failed request answered. The connector's errors (msrest's
-    ``ErrorResponseException``/``HttpOperationError`` and the aiohttp path's alike) carry
-    ``response.status_code`` and ``response.headers``; anything else had no answer."""
-    response = getattr(error, "response", None)
-    status = getattr(response, "status_code", None)
-    if not isinstance(status, int):
-        log.info("reminder send: no answer (%s)", type(error).__name__)
-        return SendOutcome(None)
-    headers = getattr(response, "headers", None) or {}
-    return SendOutcome(status, parse_retry_after(headers.get("Retry-After")))
-
-
-class ReminderTransport:
+class ReminderTransport(ReminderAddresses):
     def __init__(
         self,
         adapter: CloudAdapter,
@@ -57,25 +40,9 @@ class ReminderTransport:
         app_id: str,
         forced_locale: str = "",
     ) -> None:
+        super().__init__(conversations, forced_locale)
         self.adapter = adapter
-        self.conversations = conversations
         self.app_id = app_id
-        self.forced_locale = forced_locale
-
-    async def find(self, user_id: str) -> Recipient | None:
-        """The user's 1:1 chat with the bot, if the bot has one."""
-        references = await self.conversations.for_user(user_id)
-        personal = [
-            r
-            for r in references
-            if (r.get("conversation") or {}).get("conversationType") in (None, "personal")
-        ]
-        if not personal:
-            return None
-        reference = personal[0]
-        locale = self.forced_locale or pick_locale(reference.get("locale"))
-        conversation_id = (reference.get("conversation") or {}).get("id", "")
-        return Recipient(conversation_id, locale, reference)
 
     async def prepare(
         self, recipient: Recipient, message: Any

@@ -1,6 +1,6 @@
 """HTTP endpoints: ``POST /api/messages`` (Bot Framework activities) and ``GET /healthz``.
 
-The request is checked before botbuilder sees it, so that a malformed request gets a clear
+The request is checked before the SDK (bot/host.py) sees it, so that a malformed request gets a clear
 4xx instead of an exception: content type (415), size (413, by aiohttp's client_max_size),
 JSON (400), the fields every activity has (400), and in local mode a service URL that is not
 on this machine (403) so the bot never posts answers to a host it does not know; then the
@@ -16,12 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from botbuilder.core import Bot
-from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity
-from msrest.exceptions import DeserializationError
 
-from bot.teams_bot import tenant_id
+from bot.activity_facts import tenant_id
+from bot.host import ActivityUnreadable, Host
 from core.version import VERSION
 from settings import Settings
 from store.database import Database
@@ -55,10 +52,9 @@ def activity_problem(body: Any) -> str | None:
 
 
 class Routes:
-    def __init__(self, settings: Settings, adapter: CloudAdapter, bot: Bot, db: Database) -> None:
+    def __init__(self, settings: Settings, host: Host, db: Database) -> None:
         self.settings = settings
-        self.adapter = adapter
-        self.bot = bot
+        self.host = host
         self.db = db
 
     def install(self, app: web.Application) -> None:
@@ -85,17 +81,15 @@ class Routes:
                 log.warning("local mode: refused an activity for a service URL off this machine")
                 return _bad(403, "local mode only answers service URLs on this machine")
         try:
-            activity = Activity().deserialize(body)
-        except (DeserializationError, ValueError, TypeError, AttributeError):
+            activity = self.host.read(body)
+        except ActivityUnreadable:
             return _bad(400, "the activity could not be read")
         # The token first: a caller without one must not learn from the status code which
         # tenant is allowed.
         auth_header = request.headers.get("Authorization", "")
         try:
-            authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
-                activity, auth_header
-            )
-        except Exception as error:  # noqa: BLE001 - botbuilder refuses a bad token with many types
+            identity = await self.host.authenticate(activity, auth_header)
+        except Exception as error:  # noqa: BLE001 - a bad token is refused with many types
             log.warning(
                 "refused an activity: channel authentication failed (%s)", type(error).__name__
             )
@@ -104,13 +98,11 @@ class Routes:
         if allowed and (tenant_id(activity) or "").lower() not in allowed:
             log.warning("refused an activity from a tenant that is not allowed")
             return _bad(403, "tenant not allowed")
-        response = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
+        response = await self.host.process(identity, activity)
         if response:
-            body_out = response.body
+            status, body_out = response
             try:
-                if hasattr(body_out, "serialize"):
-                    body_out = body_out.serialize()
-                return web.json_response(body_out, status=response.status)
+                return web.json_response(body_out, status=status)
             except (TypeError, ValueError, AttributeError):
                 log.warning("could not write an invoke response")
                 return _bad(400, "the invoke could not be answered")
@@ -132,6 +124,8 @@ class Routes:
                 "engine": self.db.engine_name,
                 "schema": schema,
                 "mode": "local" if self.settings.local_mode else "authenticated",
+                # the SDK that carries the activities (BOT_SDK)
+                "sdk": self.host.name,
             },
             status=200 if store_ok else 503,
         )

@@ -9,7 +9,7 @@ import pytest
 
 from tests.connector import LocalConnector
 from tests.databases import PostgresServer, Target, wanted_engines
-from tests.harness import BotServer, TeamsClient, User
+from tests.harness import BotServer, TeamsClient, User, wanted_hosts
 
 MANAGER = User("Lone Leder", "11111111-1111-1111-1111-111111111111")
 EMPLOYEE = User("Mette Sørensen", "22222222-2222-2222-2222-222222222222")
@@ -21,6 +21,15 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "both_engines: runs once on SQLite and once on PostgreSQL (the db_path fixture)",
     )
+    config.addinivalue_line(
+        "markers",
+        "both_hosts: each test that starts the bot runs once on botbuilder and once on the"
+        " Microsoft 365 Agents SDK (BOT_SDK, the bot_sdk fixture)",
+    )
+
+
+#: A test starts the bot (and so has an SDK) when it uses one of these fixtures.
+STARTS_THE_BOT = ("bot", "db_path", "connector")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -34,6 +43,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         and not chosen  # a test that names its engine itself
     ):
         metafunc.parametrize("engine", wanted_engines(), indirect=True)
+    if (
+        metafunc.definition.get_closest_marker("both_hosts")
+        and (
+            any(name in metafunc.fixturenames for name in STARTS_THE_BOT)
+            or "bot_sdk" in metafunc.function.__code__.co_varnames  # a test that asks for it
+        )
+        and "bot_sdk" not in str(list(metafunc.definition.iter_markers("parametrize")))
+    ):
+        metafunc.parametrize("bot_sdk", wanted_hosts(), indirect=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -51,6 +69,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+@pytest.fixture(autouse=True)
+def bot_sdk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The SDK of this test's bot: BOT_SDK as the environment has it (botbuilder unless set),
+    or, in a test marked both_hosts, each of TEST_HOSTS in turn. It is set as BOT_SDK, which
+    the settings read, so every bot the test starts runs on it."""
+    chosen = getattr(request, "param", None)
+    if chosen is None:
+        return os.environ.get("BOT_SDK", "botbuilder")
+    monkeypatch.setenv("BOT_SDK", chosen)
+    return str(chosen)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ captured by a LocalConnector at the activities' serviceUrl."""
 from __future__ import annotations
 
 import itertools
+import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,18 @@ from aiohttp import web
 from app import create_app
 from settings import Settings
 from tests.connector import LocalConnector, Sent
+
+#: The SDKs the bot can run on (BOT_SDK).
+HOSTS = ("botbuilder", "agents")
+
+
+def wanted_hosts() -> tuple[str, ...]:
+    """Both SDKs, unless TEST_HOSTS names fewer (quick local runs); CI runs both."""
+    if os.environ.get("CI", "").lower() == "true":
+        return HOSTS
+    named = {n.strip() for n in os.environ.get("TEST_HOSTS", "").split(",")}
+    return tuple(h for h in HOSTS if h in named) or HOSTS
+
 
 TENANT = "00000000-0000-0000-0000-0000000000001"
 BOT_ID = "00000000-0000-0000-0000-00000000000011"

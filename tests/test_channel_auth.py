@@ -3,7 +3,8 @@ for this bot and this service URL gets an activity processed.
 
 The bot is pointed (CHANNEL_OPENID_METADATA_URL, CHANNEL_TOKEN_ISSUER) at a local OpenID
 issuer (tests/openid_issuer.py) that serves metadata and a JWKS on a loopback port and signs
-tokens with a locally generated RSA key, so botbuilder's real validation runs with no network.
+tokens with a locally generated RSA key, so the bot's real validation runs with no network, on
+either SDK (the both_hosts mark).
 
 "Processed" is seen in the store: "start" creates the manager's dialogue row. A refused
 activity gets 401, leaves ``dialogues`` empty, and nothing reaches the LocalConnector. For the
@@ -29,6 +30,8 @@ from tests.conftest import MANAGER
 from tests.connector import LocalConnector
 from tests.harness import TENANT, BotServer, TeamsClient
 from tests.openid_issuer import OpenIdIssuer, new_rsa_key
+
+pytestmark = pytest.mark.both_hosts
 
 APP_ID = "5f0c2d1e-7a43-4b8e-9c61-2e8d4f7a9b30"
 OTHER_APP_ID = "0b7e4c2a-1d93-4f5e-8a26-6c3f9e1d7b84"
@@ -175,11 +178,23 @@ ACCEPTED: dict[str, Callable[[Call], str]] = {
 
 
 @pytest.fixture
-def outbound_tokens(monkeypatch) -> list[str]:
+def outbound_tokens(monkeypatch, bot_sdk) -> list[str]:
     """Stand in for Entra on the way out: the bot's replies get a fixed token instead of one
     from login.microsoftonline.com, so a processed turn answers at the LocalConnector and
-    nothing leaves this machine. Inbound validation is untouched."""
+    nothing leaves this machine. The stand-in replaces the public token call of each SDK's
+    credentials (botbuilder's MicrosoftAppCredentials, the Agents SDK's MsalAuth); inbound
+    validation is untouched."""
     used: list[str] = []
+
+    if bot_sdk == "agents":
+        from microsoft_agents.authentication.msal import MsalAuth
+
+        async def get_token(provider, resource_url, scopes, force_refresh=False) -> str:
+            used.append(provider.configuration.CLIENT_ID)
+            return "outbound-test-token"
+
+        monkeypatch.setattr(MsalAuth, "get_access_token", get_token)
+        return used
 
     def get_access_token(credentials, force_refresh: bool = False) -> str:
         used.append(credentials.microsoft_app_id)

@@ -12,7 +12,7 @@ from tests.databases import rows
 from tests.dbsnapshot import snapshot
 from tests.harness import TENANT, BotServer, TeamsClient, action_data, inputs, texts_of
 
-pytestmark = pytest.mark.both_engines
+pytestmark = [pytest.mark.both_engines, pytest.mark.both_hosts]
 
 
 def cards_in(sent) -> list:

@@ -51,6 +51,8 @@ from tests.connector import LocalConnector
 from tests.dbsnapshot import snapshot
 from tests.harness import BOT_ID, TENANT, BotServer, TeamsClient, User, action_data
 
+pytestmark = pytest.mark.both_hosts
+
 #: FUZZ_SCALE=10 for a longer run (the default keeps the file well under a minute).
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 

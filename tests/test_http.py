@@ -8,7 +8,7 @@ import pytest
 
 from tests.dbsnapshot import snapshot
 
-pytestmark = pytest.mark.both_engines
+pytestmark = [pytest.mark.both_engines, pytest.mark.both_hosts]
 
 
 async def post_raw(session, bot, data: bytes, content_type: str = "application/json"):
@@ -18,7 +18,9 @@ async def post_raw(session, bot, data: bytes, content_type: str = "application/j
         return r.status, await r.text()
 
 
-async def test_healthz_reports_version_store_engine_schema_and_mode(session, bot, engine):
+async def test_healthz_reports_version_store_engine_schema_mode_and_sdk(
+    session, bot, engine, bot_sdk
+):
     async with session.get(f"{bot.url}/healthz") as r:
         assert r.status == 200
         body = await r.json()
@@ -29,6 +31,7 @@ async def test_healthz_reports_version_store_engine_schema_and_mode(session, bot
         "engine": engine,
         "schema": "current",
         "mode": "local",
+        "sdk": bot_sdk,
     }
 
 

@@ -16,11 +16,13 @@ from unittest import mock
 
 import pytest
 
-from bot.logging_setup import QUIET, configure
+from bot.logging_setup import QUIET, SILENT, configure
 from core.fields import SELF_CHECK_BY_ID, STEPS_BY_ID
 from tests.answers import SELF_CHECK_ANSWERS, STEP_ANSWERS
 from tests.conftest import EMPLOYEE, MANAGER, OTHER
 from tests.harness import TeamsClient, action_data, texts_of
+
+pytestmark = pytest.mark.both_hosts
 
 E_MAIL = "mette.sorensen@hjoerring.dk"
 #: A free text for every text field of the dialogue and the self-check.
@@ -197,7 +199,7 @@ async def test_no_personal_data_in_the_logs(fmt, manager, employee, outsider, db
     root = logging.getLogger()
     saved: dict[str, Any] = {
         "handlers": root.handlers[:],
-        "quiet": {name: logging.getLogger(name).level for name in QUIET},
+        "quiet": {name: logging.getLogger(name).level for name in QUIET + SILENT},
     }
     caplog.set_level(logging.DEBUG)  # first: caplog restores the root level it found
     stream = io.StringIO()
@@ -225,3 +227,25 @@ async def test_no_personal_data_in_the_logs(fmt, manager, employee, outsider, db
 
     assert leaks(configured) == [], configured
     assert leaks(captured) == [], captured
+
+
+async def test_a_refused_activity_is_not_logged_with_what_it_carried(manager, caplog):
+    """An activity with a text that is not a string (the Agents SDK's model refuses it with a
+    400, botbuilder's reads it) is no 5xx, and neither the bot nor the SDK logs what it carried
+    (the Agents SDK's model logs the input values it refuses)."""
+    root = logging.getLogger()
+    saved = root.handlers[:], {name: logging.getLogger(name).level for name in QUIET + SILENT}
+    caplog.set_level(logging.DEBUG)
+    stream = io.StringIO()
+    try:
+        with mock.patch("sys.stderr", stream):
+            configure("DEBUG", "text")
+        root.addHandler(caplog.handler)
+        status = await manager.post(manager.activity(text=[MANAGER.name, E_MAIL]))
+    finally:
+        root.handlers[:] = saved[0]
+        for name, level in saved[1].items():
+            logging.getLogger(name).setLevel(level)
+    assert status in (201, 400)
+    logged = stream.getvalue() + "\n".join(record_text(r) for r in caplog.records)
+    assert MANAGER.name not in logged and E_MAIL not in logged, logged

@@ -8,7 +8,7 @@ from tests.answers import STEP_ANSWERS
 from tests.databases import rows
 from tests.harness import action_data, inputs, texts_of
 
-pytestmark = pytest.mark.both_engines
+pytestmark = [pytest.mark.both_engines, pytest.mark.both_hosts]
 
 STEPS = list(STEP_ANSWERS)
 

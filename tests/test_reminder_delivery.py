@@ -27,6 +27,8 @@ from tests.reminder_seed import seed
 from tests.teams_limits import RateLimitedConnector
 from tests.test_reminders import send_time
 
+pytestmark = pytest.mark.both_hosts
+
 
 def most_in_any_window(times: list[float], seconds: float) -> int:
     times = sorted(times)
@@ -479,3 +481,56 @@ async def test_the_sender_keeps_a_slow_lease_and_stops_at_once_without_one(db_pa
             assert counts == {SENT: len(departures), PENDING: rows - len(departures)}, counts
     finally:
         await db.close()
+
+
+@pytest.mark.parametrize("bot_sdk", ["agents"], indirect=True)  # builds the Agents host itself
+async def test_the_agents_transport_signs_in_before_the_departure_and_then_only_sends(
+    connector, monkeypatch
+):
+    """On the Agents host with an app id: the bot's token is fetched while preparing, the
+    send carries it to the connector as one new message in the chat, a 429's status and
+    Retry-After come back as they were answered, and a prepared send that is never made
+    opens no connection."""
+    from microsoft_agents.authentication.msal import MsalAuth
+
+    from bot.agents_host import AgentsHost
+    from reminders.delivery import SendOutcome
+    from settings import Settings
+    from tests.harness import TENANT
+    from tests.reminder_seed import reference
+
+    events: list[str] = []
+
+    async def get_token(provider, resource_url, scopes, force_refresh=False) -> str:
+        events.append(f"token for {provider.configuration.CLIENT_ID}")
+        return "outbound-test-token"
+
+    monkeypatch.setattr(MsalAuth, "get_access_token", get_token)
+    settings = Settings(
+        _env_file=None,
+        bot_sdk="agents",
+        microsoft_app_id="app",
+        microsoft_app_password="placeholder",
+        microsoft_app_tenant_id=TENANT,
+    )
+
+    class People:
+        async def for_user(self, user_id):
+            return [reference(user_id, "a:e1", connector.url)]
+
+    host = AgentsHost(settings)
+    transport = host.reminder_transport(People(), "")  # type: ignore[arg-type]
+    recipient = await transport.find("e1")
+    assert recipient is not None
+    connector.faults_in["a:e1"] = [429]
+    outcomes = []
+    for _ in range(2):
+        send = await transport.prepare(recipient, {"type": "AdaptiveCard", "body": []})
+        assert events[-1] == "token for app" and len(connector.authorizations) == len(outcomes)
+        outcomes.append(await send())
+    await transport.prepare(recipient, {"type": "AdaptiveCard", "body": []})  # never sent
+    assert outcomes == [SendOutcome(429, 1.0), SendOutcome(201)]
+    assert connector.authorizations == ["Bearer outbound-test-token"] * 2
+    [sent] = connector.in_conversation("a:e1")
+    assert sent.activity.get("replyToId") is None and sent.activity["recipient"]["id"] == "29:e1"
+    await host.close()

@@ -29,6 +29,8 @@ from tests.harness import BotServer, TeamsClient, User, action_data, inputs, tex
 from tests.reminder_seed import seed
 from tests.test_employee_side import card_with, manager_to_review
 
+pytestmark = pytest.mark.both_hosts
+
 ROOT = Path(__file__).resolve().parent.parent
 
 GOOD = {

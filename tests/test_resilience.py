@@ -9,7 +9,7 @@ from tests.databases import rows
 from tests.dbsnapshot import snapshot
 from tests.harness import BotServer, TeamsClient, action_data, inputs, texts_of
 
-pytestmark = pytest.mark.both_engines
+pytestmark = [pytest.mark.both_engines, pytest.mark.both_hosts]
 
 
 async def answer(client, step):

@@ -1,6 +1,7 @@
 """The manager's whole dialogue in the real Microsoft 365 Agents Playground, in headless
 Chromium: every input filled and every button pressed through the UI, from `start` to the
-stored agreement and `status`. Screenshots land in artifacts/browser/."""
+stored agreement and `status`, on each SDK (the both_hosts mark). Screenshots land in
+artifacts/browser/."""
 
 from __future__ import annotations
 
@@ -22,13 +23,13 @@ from tests.browser.steps import fill_step, title_of
 from tests.conftest import MANAGER
 from tests.harness import BotServer
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.both_hosts]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
 
 
-async def test_manager_completes_a_dialogue_in_the_agents_playground(tmp_path):
+async def test_manager_completes_a_dialogue_in_the_agents_playground(tmp_path, bot_sdk):
     db_path = tmp_path / "playground.sqlite3"
-    bot = BotServer(db_path, force_locale="da-DK")
+    bot = BotServer(db_path, force_locale="da-DK", bot_sdk=bot_sdk)
     await bot.start()
     user = make_user(MANAGER.channel_id, MANAGER.name, aad_object_id=MANAGER.aad_object_id)
     try:
