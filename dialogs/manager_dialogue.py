@@ -136,6 +136,21 @@ class ManagerDialogue(StepFlow[Dialogue]):
         people who have talked with the bot, and used when exactly one has that name."""
         dialogue.employee_id = await self._employee_id(value)
         dialogue.employee_name = None if self.screens.people_picker else value
+        await self.set_unit(dialogue)
+
+    async def set_unit(self, dialogue: Dialogue) -> None:
+        """The employee's department, for the anonymous overview: the directory's answer
+        (cached, when the access check asked already); None in local mode or when Graph
+        cannot tell, and the dialogue goes on, since the unit is only counted."""
+        directory = self.access.directory
+        name = None
+        if directory is not None and dialogue.employee_id is not None:
+            try:
+                name = await directory.unit_of(dialogue.employee_id)
+            except DirectoryUnavailable:
+                log.warning("the employee's unit is not known: the directory did not answer")
+        dialogue.unit_name = name
+        dialogue.unit = name.strip().casefold() if name else None
 
     async def _employee_id(self, value: str) -> str | None:
         """The object id from the people picker, or the one user known by the typed name."""

@@ -43,6 +43,8 @@ def _dialogue(row: RowMapping) -> Dialogue:
         agreement_version=row["agreement_version"],
         in_force_version=row["in_force_version"],
         reopen_reason=row["reopen_reason"],
+        unit=row["unit"],
+        unit_name=row["unit_name"],
     )
 
 
@@ -60,6 +62,8 @@ def _changes(dialogue: Dialogue) -> dict[str, Any]:
         "agreement_version": dialogue.agreement_version,
         "in_force_version": dialogue.in_force_version,
         "reopen_reason": dialogue.reopen_reason,
+        "unit": dialogue.unit,
+        "unit_name": dialogue.unit_name,
     }
 
 
