@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 Key = Hashable
 
@@ -38,7 +39,7 @@ class Line:
     total: Key
     parts: tuple[Key, ...]
 
-    @property
+    @cached_property
     def members(self) -> tuple[Key, ...]:
         return (self.total, *self.parts)
 
@@ -62,19 +63,28 @@ def _partner(line: Line, values: Mapping[Key, int], hidden: set[Key]) -> Key | N
     return line.total if line.total not in hidden else None
 
 
-def _by_lines(lines: Sequence[Line], values: Mapping[Key, int], hidden: set[Key]) -> bool:
-    """Step 2 to its fixed point; True when anything more was hidden."""
-    grew = False
-    changed = True
-    while changed:
-        changed = False
-        for line in lines:
-            if sum(m in hidden for m in line.members) == 1:
-                partner = _partner(line, values, hidden)
-                if partner is not None:
-                    hidden.add(partner)
-                    changed = grew = True
-    return grew
+def _by_lines(
+    lines: Sequence[Line],
+    by_cell: Mapping[Key, Sequence[int]],
+    values: Mapping[Key, int],
+    hidden: set[Key],
+) -> None:
+    """Step 2 to its fixed point: a work list of the lines with exactly one hidden member."""
+    members = [ln.members for ln in lines]
+    count = [sum(m in hidden for m in ms) for ms in members]
+    todo = [n for n, c in enumerate(count) if c == 1]
+    while todo:
+        n = todo.pop()
+        if count[n] != 1:
+            continue
+        partner = _partner(lines[n], values, hidden)
+        if partner is None:
+            continue
+        hidden.add(partner)
+        for other in by_cell[partner]:
+            count[other] += 1
+            if count[other] == 1:
+                todo.append(other)
 
 
 def determined(lines: Sequence[Line], values: Mapping[Key, int], hidden: set[Key]) -> set[Key]:
@@ -159,24 +169,23 @@ def suppress(
     forced: Iterable[Key] = (),
 ) -> frozenset[Key]:
     """Every cell to hide: primary, then complementary until nothing sensitive can be
-    worked out (the module docstring)."""
+    worked out (the module docstring). Every member of a line must have a value."""
     zero_protected = frozenset(protect_zero)
     forced_cells = frozenset(forced)
     hidden = primary(values, k, zero_protected, forced_cells)
     sensitive = {c for c in hidden if values[c] > 0 or c in zero_protected}
-    lines = [ln for ln in lines if all(m in values for m in ln.members)]
-    by_cell: dict[Key, list[Line]] = {}
-    for ln in lines:
+    by_cell: dict[Key, list[int]] = {}
+    for n, ln in enumerate(lines):
         for m in ln.members:
-            by_cell.setdefault(m, []).append(ln)
+            by_cell.setdefault(m, []).append(n)
     while True:
-        _by_lines(lines, values, hidden)
+        _by_lines(lines, by_cell, values, hidden)
         leaks = determined(lines, values, hidden) & sensitive
         if not leaks:
             return frozenset(hidden)
         grew = False
         for cell in sorted(leaks, key=repr):
-            for ln in by_cell.get(cell, []):
+            for ln in (lines[n] for n in by_cell.get(cell, [])):
                 partner = _partner(ln, values, hidden)
                 if partner is not None:
                     hidden.add(partner)
@@ -185,7 +194,7 @@ def suppress(
         if not grew:  # no shown partner next to the leaking cells: hide their lines whole
             before = len(hidden)
             for cell in leaks:
-                for ln in by_cell.get(cell, []):
-                    hidden.update(ln.members)
+                for n in by_cell.get(cell, []):
+                    hidden.update(lines[n].members)
             if len(hidden) == before:
                 return frozenset(hidden)

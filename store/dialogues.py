@@ -88,6 +88,18 @@ def adding(db: Database, dialogue: Dialogue) -> Any:
 _SELECT: Select[Any] = select(dialogues)
 
 
+def unit_now(employee_id: str) -> Any:
+    """The employee's unit as a scalar subquery: that of their newest dialogue that is not
+    cancelled (NULL when there is none, or it has no unit)."""
+    return (
+        select(d.unit)
+        .where(d.employee_id == employee_id, d.state != "cancelled")
+        .order_by(d.created_at.desc(), d.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 class DialogueStore:
     def __init__(self, db: Database) -> None:
         self.db = db

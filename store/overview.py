@@ -269,28 +269,29 @@ async def overview_counts(db: Database, day: date, weeks: Sequence[str]) -> Coun
             for t in TOPICS:
                 counts.self_check_problems[(u, t)] = int(row[t] or 0)
 
-        # The weekly pulses of the period's weeks.
+        # The weekly pulses of the period's weeks, by the unit at the time of the answer
+        # (from the index pulse_answers_by_week: no answer's JSON is read).
         if weeks:
-            pulse_unit = _unit(people.c.unit).label("unit")
             for row in await rows(
                 select(
-                    pulse_unit,
+                    p.unit,
                     p.week,
                     func.count().label("n"),
                     *(
-                        func.sum(case((json.text(p.answers, t) == "problem", 1), else_=0)).label(t)
-                        for t in PULSE_TOPICS
+                        func.sum(p.problems.op(">>")(n).op("&")(1)).label(t)
+                        for n, t in enumerate(PULSE_TOPICS)
                     ),
                 )
-                .select_from(pulse_answers)
-                .outerjoin(people, people.c.person == p.employee_id)
                 .where(p.week.in_(list(weeks)))
-                .group_by(pulse_unit, p.week)
+                .group_by(p.week, p.unit)
             ):
-                u, w = row["unit"], row["week"]
-                counts.pulses[(u, w)] = row["n"]
+                u, w = row["unit"] or NO_UNIT, row["week"]
+                counts.pulses[(u, w)] = counts.pulses.get((u, w), 0) + row["n"]
                 for t in PULSE_TOPICS:
-                    counts.pulse_problems[(u, w, t)] = int(row[t] or 0)
+                    key = (u, w, t)
+                    counts.pulse_problems[key] = counts.pulse_problems.get(key, 0) + int(
+                        row[t] or 0
+                    )
 
         # Whom the weekly pulse could not reach, by their newest ledger row by then.
         last_row = (

@@ -297,7 +297,12 @@ pulse_answers = Table(
     Column("week", Text, nullable=False),
     Column("answers", Text, nullable=False),
     Column("created_at", Text, nullable=False),
+    # For the anonymous overview (revision 0006): the employee's unit when they answered
+    # (as dialogues.unit) and the topics marked a problem (core.reminders.problem_mask).
+    Column("unit", Text),
+    Column("problems", Integer, nullable=False, server_default="0"),
     PrimaryKeyConstraint("employee_id", "week"),
+    Index("pulse_answers_by_week", "week", "unit", "problems"),
 )
 
 #: Named leases (the reminders' sender): who holds it until when.

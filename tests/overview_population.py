@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from core.reminders import PULSE_TOPICS
+from core.reminders import PULSE_TOPICS, problem_mask
 
 DECISIONS = ("approved", "approved_with_conditions", "not_approved")
 ITEM_KEYS = (
@@ -47,6 +47,8 @@ class Employee:
     #: week -> {topic: choice}
     pulses: dict[str, dict[str, str]] = field(default_factory=dict)
     unreachable: bool = False
+    #: False: the dialogue is still in progress, with no agreement yet.
+    agreed: bool = True
 
     @property
     def unit_key(self) -> str:
@@ -55,7 +57,7 @@ class Employee:
     @property
     def has_confirmed(self) -> bool:
         """A version is in force: the newest is confirmed, or an older one was."""
-        return self.state == "confirmed" or self.versions > 1
+        return self.agreed and (self.state == "confirmed" or self.versions > 1)
 
     @property
     def in_force(self) -> bool:
@@ -70,6 +72,7 @@ def generate(
     day: date,
     weeks: list[str],
     pulse_rate: float = 0.7,
+    agreement_rate: float = 1.0,
 ) -> list[Employee]:
     people: list[Employee] = []
     n = 0
@@ -95,6 +98,7 @@ def generate(
                     else None
                 ),
                 unreachable=rng.random() < 0.1,
+                agreed=rng.random() < agreement_rate,
             )
             for key in rng.sample(ITEM_KEYS, rng.randint(0, 3)):
                 status = rng.choice(("open", "open", "done", "not_needed"))
@@ -161,7 +165,7 @@ def rows(people: list[Employee], day: date) -> dict[str, list[dict[str, Any]]]:
                 "manager_name": "Leder",
                 "employee_id": e.id,
                 "employee_name": None,
-                "state": e.state,
+                "state": e.state if e.agreed else "in_progress",
                 "step": "review",
                 "version": 9,
                 "editing": 0,
@@ -169,14 +173,16 @@ def rows(people: list[Employee], day: date) -> dict[str, list[dict[str, Any]]]:
                 "locale": "da-DK",
                 "created_at": begun,
                 "updated_at": begun,
-                "agreement_version": e.versions,
-                "in_force_version": e.versions if e.state == "confirmed" else e.versions - 1,
+                "agreement_version": e.versions if e.agreed else 0,
+                "in_force_version": (e.versions if e.state == "confirmed" else e.versions - 1)
+                if e.agreed
+                else 0,
                 "reopen_reason": None,
                 "unit": e.unit.casefold() if e.unit else None,
                 "unit_name": e.unit,
             }
         )
-        for version in range(1, e.versions + 1):
+        for version in range(1, e.versions + 1 if e.agreed else 1):
             newest = version == e.versions
             state = e.state if newest else ("superseded" if e.state == "confirmed" else "confirmed")
             answered = not newest or newest_answered
@@ -245,6 +251,8 @@ def rows(people: list[Employee], day: date) -> dict[str, list[dict[str, Any]]]:
                     "week": week,
                     "answers": json.dumps(answers),
                     "created_at": begun,
+                    "unit": e.unit_key or None,
+                    "problems": problem_mask(answers),
                 }
             )
         for week in list(e.pulses)[-1:] or ["2000-W01"]:
@@ -274,6 +282,8 @@ def expected(people: list[Employee], day: date) -> dict[tuple[str | None, str, s
 
     for e in people:
         u = e.unit_key
+        if not e.agreed:
+            continue
         add(u, "agreements_by_decision", "agreements_by_decision", e.decision)
         add(
             u,
