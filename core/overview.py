@@ -41,6 +41,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from core import policy as policies
@@ -276,6 +277,18 @@ class Grid:
         )
 
 
+def _count2(table: Mapping[tuple[str, str], int], second: str, unit: str) -> int:
+    return table.get((unit, second), 0)
+
+
+def _count3(table: Mapping[tuple[str, str, str], int], second: str, third: str, unit: str) -> int:
+    return table.get((unit, second, third), 0)
+
+
+def _item_count(table: Mapping[tuple[str, str, str], int], kind: str, unit: str, state: str) -> int:
+    return table.get((unit, kind, state), 0)
+
+
 def build_grid(counts: Counts, weeks: Sequence[str], policy: policies.Policy) -> Grid:
     units = counts.units()
     grid = Grid()
@@ -300,7 +313,7 @@ def build_grid(counts: Counts, weeks: Sequence[str], policy: policies.Policy) ->
             f"items#{kind}",
             units,
             ITEM_STATES,
-            lambda u, c, kind=kind: counts.items.get((u, kind, c), 0),  # type: ignore[misc]
+            partial(_item_count, counts.items, kind),
         )
     for topic in TOPICS:
         grid.shares(
@@ -308,7 +321,7 @@ def build_grid(counts: Counts, weeks: Sequence[str], policy: policies.Policy) ->
             "self_checks",
             units,
             lambda u: counts.self_checks.get(u, 0),
-            lambda u, topic=topic: counts.self_check_problems.get((u, topic), 0),  # type: ignore[misc]
+            partial(_count2, counts.self_check_problems, topic),
         )
     for week in weeks:
         for topic in PULSE_TOPICS:
@@ -316,8 +329,8 @@ def build_grid(counts: Counts, weeks: Sequence[str], policy: policies.Policy) ->
                 f"pulse:{week}:{topic}",
                 f"pulses#{week}",
                 units,
-                lambda u, week=week: counts.pulses.get((u, week), 0),  # type: ignore[misc]
-                lambda u, week=week, topic=topic: counts.pulse_problems.get((u, week, topic), 0),  # type: ignore[misc]
+                partial(_count2, counts.pulses, week),
+                partial(_count3, counts.pulse_problems, week, topic),
             )
     grid.table(
         "reach",
