@@ -110,9 +110,15 @@ class _Json:
     def __init__(self, engine: str) -> None:
         self.engine = engine
 
+    def document(self, column: Any) -> Any:
+        """The column parsed once (PostgreSQL: as jsonb), for a subquery whose rows are
+        then read at many paths."""
+        return cast(column, JSONB) if self.engine == "postgresql" else column
+
     def text(self, column: Any, *path: str) -> ColumnElement[Any]:
         if self.engine == "postgresql":
-            value: ColumnElement[Any] = cast(column, JSONB)[path].astext
+            doc = column if isinstance(column.type, JSONB) else cast(column, JSONB)
+            value: ColumnElement[Any] = doc[path].astext
             return value
         return func.json_extract(column, "$." + ".".join(path))
 
@@ -247,7 +253,7 @@ async def overview_counts(db: Database, day: date, weeks: Sequence[str]) -> Coun
             .label("n")
         )
         checks = (
-            select(s.employee_id, s.answers, latest)
+            select(s.employee_id, json.document(s.answers).label("answers"), latest)
             .where(s.state == "done", s.updated_at < cutoff)
             .subquery()
         )
