@@ -12,23 +12,23 @@ it costs the same) and a month.
 
     python -m bench.overview [--employees 6000] [--units 60] [--repeat 5] [--engines sqlite,postgresql]
 
-Measured 2026-12-02 on the shared 2-core development machine (load average 1.5–2.2 from
-other work during the run; an earlier run at load 3–6 gave the same order), SQLite 3.40 and
-the private PostgreSQL cluster, year 2026 (49 weeks begun), k = 5, median of 5:
+Measured 2026-12-02 01:53 UTC on the shared 2-core development machine (load average 1.5–1.9
+from other work during the run), SQLite 3.40 and the private PostgreSQL cluster, year 2026
+(49 weeks begun), k = 5, median of 5:
 
-    engine      size                 year     per employee   one unit's viewer   a month
-    sqlite      one unit (100)      45 ms       0.45 ms              -               -
-    sqlite      municipality (6000) 1536 ms     0.26 ms          1203 ms          454 ms
-    postgresql  one unit (100)      44 ms       0.44 ms              -               -
-    postgresql  municipality (6000) 1326 ms     0.22 ms          1211 ms          711 ms
+    engine      size                  year     per employee   one unit's viewer   a month
+    sqlite      one unit (100)        43 ms       0.43 ms              -               -
+    sqlite      municipality (6000)  1136 ms      0.19 ms          1005 ms          463 ms
+    postgresql  one unit (100)        96 ms       0.96 ms              -               -
+    postgresql  municipality (6000)  1299 ms      0.22 ms          1016 ms          538 ms
 
-(the earlier run: SQLite 1058 ms, PostgreSQL 1081 ms for the municipality's year). The cost
-per employee at full size is 0.5–0.6 of one unit's (limit 1.2): no worse than linear. The
-municipality's year is NOT yet well under 1 s: of it, the counts (about 0.4 s with the
-machine quiet, most of it the index scan of 206,000 pulse answers), building the table
-(0.13 s) and the suppression (0.2 s, Python over 38,000 cells and 17,000 sums, most of them
-the 49 weeks × 5 pulse topics); a month costs 0.45–0.7 s. Seeding 6,000 employees takes 4 s
-(SQLite) and 7 s (PostgreSQL).
+The cost per employee at full size is 0.44 (SQLite) and 0.23 (PostgreSQL) of one unit's
+(limit 1.2): no worse than linear. Earlier runs the same day gave 1.06–1.54 s for the
+municipality's year, depending on the machine's load. The municipality's year is NOT yet well
+under 1 s: with the machine quiet, the counts take about 0.4 s (most of it the index scan of
+206,000 pulse answers), building the table 0.13 s and the suppression 0.2 s (Python over
+38,000 cells and 17,000 sums, most of them the 49 weeks × 5 pulse topics). Seeding 6,000
+employees takes 4 s (SQLite) and 7 s (PostgreSQL).
 """
 
 from __future__ import annotations
