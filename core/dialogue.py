@@ -54,6 +54,10 @@ class Dialogue(StepForm):
     in_force_version: int = 0
     #: Why the manager reopened the agreement in force (None: a follow-up, or the first).
     reopen_reason: str | None = None
+    #: The employee's department in Entra ID when they were chosen, casefolded as
+    #: core/access.py compares units, and as the directory spells it (None: not known).
+    unit: str | None = None
+    unit_name: str | None = None
 
     def follow_up_open(self, today: date) -> bool:
         """Whether "Følg op" is offered: a confirmed agreement from its follow-up date on (not

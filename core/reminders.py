@@ -56,6 +56,12 @@ def working_days_since(start: date, today: date, closed: Container[date]) -> int
     return count
 
 
+def problem_mask(answers: dict[str, str]) -> int:
+    """The pulse topics marked a problem, as bits in the order of ``PULSE_TOPICS`` (a new
+    topic is added at the end): what the anonymous overview counts without reading JSON."""
+    return sum(1 << n for n, t in enumerate(PULSE_TOPICS) if answers.get(t) == "problem")
+
+
 def repeated_problems(this_week: dict[str, str], last_week: dict[str, str] | None) -> list[str]:
     """The pulse topics marked a problem two weeks running: these go to the manager."""
     if not last_week:

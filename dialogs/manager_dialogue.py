@@ -148,6 +148,21 @@ class ManagerDialogue(StepFlow[Dialogue]):
         chosen = await self._chosen(value)
         dialogue.employee_id = chosen.user_id if isinstance(chosen, Person) else None
         dialogue.employee_name = None if self.screens.people_picker else value
+        await self.set_unit(dialogue)
+
+    async def set_unit(self, dialogue: Dialogue) -> None:
+        """The employee's department, for the anonymous overview: the directory's answer
+        (cached, when the access check asked already); None in local mode or when Graph
+        cannot tell, and the dialogue goes on, since the unit is only counted."""
+        directory = self.access.directory
+        name = None
+        if directory is not None and dialogue.employee_id is not None:
+            try:
+                name = await directory.unit_of(dialogue.employee_id)
+            except DirectoryUnavailable:
+                log.warning("the employee's unit is not known: the directory did not answer")
+        dialogue.unit_name = name
+        dialogue.unit = name.strip().casefold() if name else None
 
     async def _chosen(self, value: str) -> Person | str:
         """The person from the people picker, or the one person the typed name names."""

@@ -173,6 +173,7 @@ class OwnRequest:
         dialogue.answers.put(
             "employee", {"employee": chosen or request.employee_id, "initiated_by": "employee"}
         )
+        await self.manager.set_unit(dialogue)
         if not await self.requests.start_dialogue(request.id, dialogue):
             return TurnResult.say(t("request.handled"))
         log.info("dialogue started from a request", extra={"dialogue": dialogue.id})

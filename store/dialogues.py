@@ -43,6 +43,8 @@ def _dialogue(row: RowMapping) -> Dialogue:
         agreement_version=row["agreement_version"],
         in_force_version=row["in_force_version"],
         reopen_reason=row["reopen_reason"],
+        unit=row["unit"],
+        unit_name=row["unit_name"],
     )
 
 
@@ -60,6 +62,8 @@ def _changes(dialogue: Dialogue) -> dict[str, Any]:
         "agreement_version": dialogue.agreement_version,
         "in_force_version": dialogue.in_force_version,
         "reopen_reason": dialogue.reopen_reason,
+        "unit": dialogue.unit,
+        "unit_name": dialogue.unit_name,
     }
 
 
@@ -82,6 +86,18 @@ def adding(db: Database, dialogue: Dialogue) -> Any:
 
 
 _SELECT: Select[Any] = select(dialogues)
+
+
+def unit_now(employee_id: str) -> Any:
+    """The employee's unit as a scalar subquery: that of their newest dialogue that is not
+    cancelled (NULL when there is none, or it has no unit)."""
+    return (
+        select(d.unit)
+        .where(d.employee_id == employee_id, d.state != "cancelled")
+        .order_by(d.created_at.desc(), d.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 class DialogueStore:

@@ -117,7 +117,7 @@ class PersonalData:
                 ).where(refs.user_id == user_id)
             ),
             "pulse_answers": await rows(
-                select(pulse.week, pulse.answers, pulse.created_at)
+                select(pulse.week, pulse.answers, pulse.created_at, pulse.unit)
                 .where(pulse.employee_id == user_id)
                 .order_by(pulse.week),
                 "answers",

@@ -25,7 +25,9 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select, tuple_, update
 
+from core.reminders import problem_mask
 from store.database import Database, utc_now
+from store.dialogues import unit_now
 from store.schema import (
     leases,
     pulse_answers,
@@ -322,6 +324,8 @@ class ReminderStore:
                     week=week,
                     answers=json.dumps(answers),
                     created_at=utc_now(),
+                    unit=unit_now(employee_id),
+                    problems=problem_mask(answers),
                 )
                 .on_conflict_do_nothing()
             )

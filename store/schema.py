@@ -49,7 +49,11 @@ dialogues = Table(
     # The confirmed version in force while a newer one is worked on (revision 0005).
     Column("in_force_version", Integer, nullable=False, server_default="0"),
     Column("reopen_reason", Text),
+    # The employee's department when they were chosen: casefolded, and as spelled (0006).
+    Column("unit", Text),
+    Column("unit_name", Text),
     Index("dialogues_by_manager", "manager_id", "state"),
+    Index("dialogues_by_unit", "unit"),
     Index("dialogues_by_employee", "employee_id", "state"),
     # At most one untouched dialogue (in progress, nothing answered: version 1) per manager:
     # two "Start" presses that arrive together make one dialogue (revision 0003).
@@ -293,7 +297,12 @@ pulse_answers = Table(
     Column("week", Text, nullable=False),
     Column("answers", Text, nullable=False),
     Column("created_at", Text, nullable=False),
+    # For the anonymous overview (revision 0006): the employee's unit when they answered
+    # (as dialogues.unit) and the topics marked a problem (core.reminders.problem_mask).
+    Column("unit", Text),
+    Column("problems", Integer, nullable=False, server_default="0"),
     PrimaryKeyConstraint("employee_id", "week"),
+    Index("pulse_answers_by_week", "week", "unit", "problems"),
 )
 
 #: Named leases (the reminders' sender): who holds it until when.

@@ -100,6 +100,9 @@ async def test_a_file_of_the_release_upgrades_in_place_with_nothing_lost(release
         assert await Outbox(db).counts() == {"total": 5, "pending": 5, "synced": 0}
         reminders = ReminderStore(db)
         assert sum((await reminders.counts()).values()) == 6
+        # Revision 0006: the pulse answer's problem topics as bits (workstation), no unit.
+        assert rows(release_file, "SELECT unit, problems FROM pulse_answers") == [(None, 2)]
+        assert rows(release_file, "SELECT COUNT(*) FROM dialogues WHERE unit IS NOT NULL") == [(0,)]
         assert await reminders.was_sent(MADS, "pulse", "2026-W50")
         keys = [k for (k,) in rows(release_file, "SELECT key FROM bot_state")]
         assert len(await KeyValueStore(db).read(keys)) == 8
@@ -211,3 +214,55 @@ async def test_doubles_from_before_revision_0003_are_resolved_with_nothing_delet
     assert got == [("double0", "cancelled"), ("double1", "in_progress")]
     got = rows(release_file, "SELECT id, state FROM self_checks WHERE id LIKE 'check%' ORDER BY id")
     assert got == [("check0", "abandoned"), ("check1", "in_progress")]
+
+
+@pytest.mark.both_engines
+async def test_revision_0006_counts_the_problems_of_the_pulses_already_given(db_path):
+    """Down to 0005 and up again: a pulse answer stored before the overview existed gets its
+    problem topics as bits from its JSON, and no unit (it was never asked)."""
+    from alembic import command
+
+    from store.migrate import config
+
+    db = Database(db_path)
+    await db.open()
+    try:
+
+        def down(sync) -> None:
+            cfg = config()
+            cfg.attributes["connection"] = sync
+            command.downgrade(cfg, "0005")
+
+        async with db.transaction() as conn:
+            await conn.run_sync(down)
+    finally:
+        await db.close()
+    assert "problems" not in {
+        name for (name,) in rows(db_path, *_columns_query(db_path, "pulse_answers"))
+    }
+    for employee, answers in (
+        ("e1", '{"breaks": "problem", "workstation": "good", "rest": "problem"}'),
+        ("e2", '{"breaks": "good", "colleagues": "problem", "work_life": "problem"}'),
+        ("e3", '{"breaks": "good"}'),
+    ):
+        execute(
+            db_path,
+            "INSERT INTO pulse_answers (employee_id, week, answers, created_at) VALUES (?, ?, ?, ?)",
+            employee,
+            "2026-W48",
+            answers,
+            "2026-11-23T09:00:00.000000+00:00",
+        )
+    again = Database(db_path)
+    await again.open()
+    await again.close()
+    assert rows(
+        db_path, "SELECT employee_id, unit, problems FROM pulse_answers ORDER BY employee_id"
+    ) == [("e1", None, 1 + 16), ("e2", None, 4 + 8), ("e3", None, 0)]
+    assert rows(db_path, "SELECT version_num FROM alembic_version") == [(head(),)]
+
+
+def _columns_query(target, table: str) -> tuple[str, ...]:
+    if isinstance(target, str):
+        return ("SELECT column_name FROM information_schema.columns WHERE table_name = ?", table)
+    return (f"SELECT name FROM pragma_table_info('{table}')",)

@@ -1,0 +1,21 @@
+"""Many prepared rows at once (one executemany per table in one transaction): how the
+benchmarks and the tests seed a store of thousands of employees in seconds. The rows are the
+tables' own columns (store/schema.py); nothing here is used by the bot itself."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import insert
+
+from store.database import Database
+from store.schema import metadata
+
+
+async def insert_rows(db: Database, tables: Mapping[str, Sequence[dict[str, Any]]]) -> None:
+    """Insert ``tables`` (table name → rows), in the order given, in one transaction."""
+    async with db.transaction() as conn:
+        for name, rows in tables.items():
+            if rows:
+                await conn.execute(insert(metadata.tables[name]), list(rows))
