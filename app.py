@@ -20,6 +20,7 @@ from aiohttp import web
 from botbuilder.core import ConversationState
 from pydantic import ValidationError
 
+from bot import overview_routes
 from bot.adapter import create_adapter
 from bot.bearer_tokens import EntraTokens
 from bot.logging_setup import configure as configure_logging
@@ -272,6 +273,7 @@ def create_app(settings: Settings) -> web.Application:
         work_environment_groups=settings.work_environment_units,
         manager_group=settings.manager_group_id,
     )
+    access.set_med(settings.med_units, settings.med_group_units)
     manager = ManagerDialogue(dialogues, self_checks, people, screens, today, access)
     agreements = AgreementAnswers(dialogues, self_checks, manager, screens)
     self_check = SelfCheckFlow(self_checks, dialogues, agreements, screens, today)
@@ -303,6 +305,7 @@ def create_app(settings: Settings) -> web.Application:
         forced_locale=settings.force_locale,
     )
     Routes(settings, adapter, bot, db).install(app)
+    overview_routes.install(app, settings, db, access, today)
     reminders = reminder_scheduler(
         settings, db, adapter, people, dialogues, self_checks, renderer, clock
     )
