@@ -32,6 +32,7 @@ from bot.routes import Routes
 from bot.state_storage import DatabaseStorage
 from bot.teams_bot import HomeWorkBot
 from cards.item_screens import ItemScreens
+from cards.overview_screens import OverviewScreens, tab_link
 from cards.reminder_screens import ReminderScreens
 from cards.renderer import CardRenderer
 from cards.screens import Screens
@@ -45,6 +46,7 @@ from dialogs.agreement_answers import AgreementAnswers
 from dialogs.data_requests import DataRequests
 from dialogs.follow_up import FollowUp
 from dialogs.manager_dialogue import ManagerDialogue
+from dialogs.overview_chat import OverviewChat
 from dialogs.own_request import OwnRequest
 from dialogs.reminder_answers import ReminderAnswers
 from dialogs.reminder_messages import ReminderMessages
@@ -298,6 +300,14 @@ def create_app(settings: Settings) -> web.Application:
             OwnRequest(requests, self_checks, people, manager, screens, today),
             access,
             Substitutes(substitutes, people, access),
+            OverviewChat(
+                db,
+                access,
+                OverviewScreens(renderer),
+                k=settings.overview_min_group,
+                today=today,
+                link=tab_link(settings.overview_app_id, overview_routes.page_url(settings)),
+            ),
         ),
         people,
         ConversationState(DatabaseStorage(KeyValueStore(db))),

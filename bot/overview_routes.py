@@ -256,6 +256,13 @@ class OverviewRoutes:
         )
 
 
+def page_url(settings: Settings) -> str:
+    """Where the page is: on BOT_DOMAIN, or on this machine in local mode."""
+    if settings.bot_domain:
+        return f"https://{settings.bot_domain}/overview"
+    return f"http://127.0.0.1:{settings.port}/overview"
+
+
 def install(
     app: web.Application,
     settings: Settings,

@@ -129,9 +129,7 @@ class Access:
 
     # --- the anonymous overview -----------------------------------------------------------
 
-    def set_med(
-        self, users: dict[str, frozenset[str]], groups: dict[str, frozenset[str]]
-    ) -> None:
+    def set_med(self, users: dict[str, frozenset[str]], groups: dict[str, frozenset[str]]) -> None:
         """The MED members: MED_USERS and MED_GROUPS."""
         self.med_users, self.med_groups = users, groups
 
