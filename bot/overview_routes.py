@@ -182,6 +182,8 @@ class OverviewRoutes:
         self, request: web.Request, model: type[OverviewQuery]
     ) -> tuple[Viewer, OverviewQuery, Overview]:
         viewer = await self._viewer(request)
+        if len(request.query) != len(set(request.query)):
+            raise _error(400, "malformed query")  # a key given twice
         try:
             query = model.model_validate(dict(request.query))
         except ValidationError:
