@@ -28,6 +28,7 @@ SCRIPT_TEXTS = (
     "failed",
     "no_units",
     "all_units",
+    "showing",
 )
 
 

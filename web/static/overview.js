@@ -13,6 +13,7 @@
   let token = null;
   let charts = [];
   let firstChart = true;
+  let loaded = false; // the filters are filled once the API has answered
 
   function format(text, params) {
     return text.replace(/\{(\w+)\}/g, (whole, key) => (key in params ? String(params[key]) : whole));
@@ -34,6 +35,7 @@
   function refuse(message) {
     clearFigures();
     say(message, true);
+    $("filters").hidden = !loaded; // nothing to choose between without an answer
   }
 
   function pickLocale(locale) {
@@ -116,7 +118,7 @@
     const head = element("tr");
     head.append(element("th", t.category, { scope: "col" }));
     figure.series.forEach((series) => head.append(element("th", series.label, { scope: "col" })));
-    node.append(element("thead")).append(head);
+    node.appendChild(element("thead")).append(head);
     const body = node.appendChild(element("tbody"));
     figure.categories.forEach((category, i) => {
       const row = body.appendChild(element("tr"));
@@ -130,6 +132,8 @@
   }
 
   function chart(canvas, figure) {
+    window.Chart.defaults.color = "#3d3d3d"; // axis texts in the page's contrast
+
     const stacked = figure.chart === "stacked_bar";
     return new window.Chart(canvas, {
       type: figure.chart === "line" ? "line" : "bar",
@@ -188,7 +192,7 @@
         markFirstChart();
       });
     });
-    say(overview.period.label);
+    say(format(t.showing, { period: overview.period.label }));
     $("export").hidden = false;
   }
 
@@ -206,6 +210,8 @@
       return;
     }
     const body = await response.json();
+    loaded = true;
+    $("filters").hidden = false;
     fillSelect($("unit"), [["", t.all_units], ...body.units.map((u) => [u, u])], body.unit);
     fillSelect($("period"), body.periods.map((p) => [p.key, p.label]), body.overview.period.key);
     $("show").disabled = false;
@@ -229,10 +235,10 @@
   async function start() {
     $("filters").addEventListener("submit", (event) => {
       event.preventDefault();
-      load();
+      load().catch(() => refuse(t.failed));
     });
-    $("export-csv").addEventListener("click", () => download("csv"));
-    $("export-xlsx").addEventListener("click", () => download("xlsx"));
+    $("export-csv").addEventListener("click", () => download("csv").catch(() => refuse(t.failed)));
+    $("export-xlsx").addEventListener("click", () => download("xlsx").catch(() => refuse(t.failed)));
     try {
       token = await signIn();
     } catch (error) {
@@ -242,6 +248,10 @@
     await load();
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  function run() {
+    start().catch(() => refuse(t.failed));
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", run);
+  else run();
 })();
