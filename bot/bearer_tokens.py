@@ -12,6 +12,8 @@
   managed identity: signed by the tenant's keys, ``iss`` the tenant (v2.0, or v1.0's
   sts.windows.net), ``aud`` the bot's app id (or ``api://<app id>``), and the caller's
   ``oid``, ``azp`` or ``appid`` among the allowed ones.
+- ``SignInTokens``: the Teams SSO token of the overview tab, a user's delegated token for
+  ``api://<domain>/<app id>`` from an allowed tenant (see the class).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ cell has no value; never the placeholder's exact numbers (tests/overview_setup.p
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -280,3 +281,29 @@ async def test_local_mode_works_without_sign_in_and_says_so(session, db_path):
         assert texts_for("da-DK")("overview.page.local_banner").encode() in html
     finally:
         await bot.stop()
+
+
+async def test_a_directory_that_cannot_answer_gives_503_and_no_figures(
+    session, signed_in_bot, overview_issuer, overview_graph
+):
+    overview_graph.directory.forbidden = True  # Graph answers 403 Authorization_RequestDenied
+    status, _, body = await get(
+        session, signed_in_bot, "/api/overview", page_token(overview_issuer, WORK_ENVIRONMENT)
+    )
+    assert status == 503 and b"overview" not in body and b"Borgerservice" not in body
+
+
+async def test_no_token_or_object_id_in_the_logs(session, signed_in_bot, overview_issuer, caplog):
+    caplog.set_level(logging.DEBUG)
+    tokens = [
+        page_token(overview_issuer, WORK_ENVIRONMENT),
+        page_token(overview_issuer, OUTSIDER),
+        page_token(overview_issuer, WORK_ENVIRONMENT, aud="api://other/x"),
+    ]
+    for token in tokens:
+        await get(session, signed_in_bot, "/api/overview", token)
+        await get(session, signed_in_bot, "/api/overview/export?format=csv", token)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "overview refused" in logged  # the refusals are logged, by reason
+    for secret in (*tokens, *(t.split(".")[1] for t in tokens), WORK_ENVIRONMENT, OUTSIDER):
+        assert secret not in logged
