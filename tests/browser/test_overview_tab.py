@@ -8,6 +8,7 @@ sends to /api/overview. Tokens come from the local Entra ID issuer (tests/overvi
   cell said as "skjult (færre end k personer)"; no other unit on the page.
 - No token, an expired one, one for another audience, or a user outside the groups: no
   figure, no chart, a friendly message.
+- HR narrows the page to one unit with the keyboard, and the CSV download holds that unit.
 - axe-core finds no WCAG 2.1 A/AA violation on the page, in Danish and in English.
 
 Screenshots land in artifacts/browser/overview-*.png; the page's time to first chart
@@ -31,7 +32,7 @@ from tests.browser.playground import launch_chromium
 from tests.browser.teams_host import open_in_host
 from tests.harness import TENANT, BotServer
 from tests.openid_issuer import OpenIdIssuer
-from tests.overview_setup import AUDIENCE, OUTSIDER, WORK_ENVIRONMENT, K, page_token
+from tests.overview_setup import AUDIENCE, HR, OUTSIDER, SEEDED, WORK_ENVIRONMENT, K, page_token
 
 pytestmark = pytest.mark.browser
 
@@ -190,3 +191,35 @@ async def test_without_a_good_token_or_a_role_the_page_shows_no_figures(
             assert await axe_violations(frame) == [], case
             await page.screenshot(path=str(ARTIFACTS / f"overview-refused-{case}.png"))
             await page.close()
+
+
+async def test_hr_narrows_to_one_unit_by_keyboard_and_downloads_its_figures(
+    signed_in_bot, overview_issuer: OpenIdIssuer
+):
+    token = page_token(overview_issuer, HR)
+    async with launch_chromium(viewport=(1100, 1400)) as browser:
+        page = await browser.new_page()
+        await open_in_host(
+            page, signed_in_bot.url, "/overview?locale=da-DK", token=token, user=HR, tenant=TENANT
+        )
+        frame = await tab_frame(page)
+        await frame.wait_for_selector("canvas", timeout=15000)
+        headings = await frame.eval_on_selector_all("h2", "hs => hs.map(h => h.textContent)")
+        assert set(SEEDED) <= set(headings)
+        # Keyboard only: the unit filter, a unit, on past the period to "Vis", Enter.
+        await frame.focus("#unit")
+        await frame.select_option("#unit", "Teknik")
+        await page.keyboard.press("Tab")
+        await page.keyboard.press("Tab")
+        assert await frame.evaluate("document.activeElement.id") == "show"
+        await page.keyboard.press("Enter")
+        await frame.locator("h2", has_text="Borgerservice").wait_for(state="detached")
+        headings = await frame.eval_on_selector_all("h2", "hs => hs.map(h => h.textContent)")
+        assert "Teknik" in headings and "Kultur" not in headings
+        await page.screenshot(path=str(ARTIFACTS / "overview-filtered-unit.png"), full_page=True)
+        async with page.expect_download() as started:
+            await frame.click("#export-csv")
+        download = await started.value
+        assert download.suggested_filename.endswith(".csv")
+        exported = Path(await download.path()).read_bytes().decode("utf-8-sig")
+        assert "Teknik" in exported and "Kultur" not in exported and "Borgerservice" not in exported
