@@ -88,9 +88,13 @@ def _error(status: int, error: str, **headers: str) -> Refused:
     return Refused(web.json_response({"error": error}, status=status, headers=_NO_STORE | headers))
 
 
-def _unauthorized(why: str) -> Refused:
+def _unauthorized(why: str, *, token_sent: bool = True) -> Refused:
+    """401 with the challenge of RFC 6750: no error code when no token came at all."""
     log.warning("overview refused: %s", why)  # the reason only, never the token
-    return _error(401, "unauthorized", **{"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    challenge = 'Bearer realm="overview"'
+    if token_sent:
+        challenge += ', error="invalid_token"'
+    return _error(401, "unauthorized", **{"WWW-Authenticate": challenge})
 
 
 def _is_loopback(remote: str | None) -> bool:
@@ -164,10 +168,11 @@ class OverviewRoutes:
             return Viewer(frozenset({ALL_UNITS}), local=True)
         if self.tokens is None:
             raise _unauthorized("no sign-in configured")
+        header = request.headers.get("Authorization", "")
         try:
-            user = await self.tokens.user(request.headers.get("Authorization", ""))
+            user = await self.tokens.user(header)
         except TokenRefused as refused:
-            raise _unauthorized(str(refused)) from None
+            raise _unauthorized(str(refused), token_sent=bool(header.strip())) from None
         try:
             units = await self.access.overview_units(user)
         except DirectoryUnavailable:
