@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -60,6 +61,7 @@ _SECURITY = {
     "Referrer-Policy": "no-referrer",
 }
 _NO_STORE = {"Cache-Control": "no-store", **_SECURITY}
+_LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _FILE_TYPES = {"csv": "text/csv", "xlsx": vendor.XLSX}
 
 
@@ -139,7 +141,9 @@ class OverviewRoutes:
             locale,
             local=self.settings.local_mode,
             k=self.settings.overview_min_group,
-            locale_given="locale" in request.query,
+            # A Teams client that does not fill in the manifest's {locale} leaves it as it is:
+            # then the page takes the language from teams-js's context instead.
+            locale_given=bool(_LOCALE.match(request.query.get("locale", ""))),
         )
         headers = {"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-cache"}
         return web.Response(

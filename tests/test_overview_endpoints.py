@@ -10,6 +10,7 @@ cell has no value; never the placeholder's exact numbers (tests/overview_setup.p
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -50,9 +51,8 @@ async def get(session, bot: BotServer, path: str, token: str | None = None, **he
 async def figures(session, bot, token, query: str = "") -> dict[str, Any]:
     status, _, body = await get(session, bot, "/api/overview" + query, token)
     assert status == 200, body
-    import json
-
-    return json.loads(body)
+    found: dict[str, Any] = json.loads(body)
+    return found
 
 
 def shown_units(body: dict[str, Any]) -> list[str | None]:
@@ -307,3 +307,19 @@ async def test_no_token_or_object_id_in_the_logs(session, signed_in_bot, overvie
     assert "overview refused" in logged  # the refusals are logged, by reason
     for secret in (*tokens, *(t.split(".")[1] for t in tokens), WORK_ENVIRONMENT, OUTSIDER):
         assert secret not in logged
+
+
+@pytest.mark.parametrize(
+    ("query", "lang", "given"),
+    [("?locale=en-US", "en", True), ("?locale=%7Blocale%7D", "da", False), ("", "da", False)],
+)
+async def test_the_page_takes_the_language_from_the_url_or_else_from_teams(
+    query, lang, given, session, signed_in_bot
+):
+    """A locale in the URL decides; a placeholder Teams left unfilled, or none, lets the page
+    ask teams-js's context (the browser test follows that path)."""
+    _, _, body = await get(session, signed_in_bot, "/overview" + query)
+    html = body.decode()
+    assert f'<html lang="{lang}">' in html
+    data = re.search(r'<script type="application/json" id="overview-data">(.*?)</script>', html)
+    assert data is not None and json.loads(data.group(1))["localeGiven"] is given
