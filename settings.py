@@ -90,7 +90,6 @@ class Settings(BaseSettings):
     #: Days the employee's self-check answers are kept after the last change to their
     #: dialogues, and pulse answers after they were given; a daily job deletes older ones.
     retention_days: int = Field(365, ge=1, le=3650)
-    overview_min_group: int = Field(5, ge=2, le=100)  # PLACEHOLDER: k of the overview
 
     #: The weekly reminders (pulse, manager digest, nudges): weekday and local time of the
     #: send (a public holiday moves it to the next working day), and what triggers a run:
