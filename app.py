@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot import overview_routes
 from bot.bearer_tokens import EntraTokens
 from bot.dialogue_pointer import DialoguePointer
 from bot.host import Host, create_host
@@ -29,6 +30,7 @@ from bot.reminder_routes import ReminderRoutes
 from bot.routes import Routes
 from bot.teams_bot import HomeWorkBot
 from cards.item_screens import ItemScreens
+from cards.overview_screens import OverviewScreens, tab_link
 from cards.reminder_screens import ReminderScreens
 from cards.renderer import CardRenderer
 from cards.screens import Screens
@@ -42,6 +44,7 @@ from dialogs.agreement_answers import AgreementAnswers
 from dialogs.data_requests import DataRequests
 from dialogs.follow_up import FollowUp
 from dialogs.manager_dialogue import ManagerDialogue
+from dialogs.overview_chat import OverviewChat
 from dialogs.own_request import OwnRequest
 from dialogs.reminder_answers import ReminderAnswers
 from dialogs.reminder_messages import ReminderMessages
@@ -271,6 +274,7 @@ def create_app(settings: Settings) -> web.Application:
         manager_group=settings.manager_group_id,
         requests=requests,
     )
+    access.set_med(settings.med_units, settings.med_group_units)
     manager = ManagerDialogue(dialogues, self_checks, people, screens, today, access)
     agreements = AgreementAnswers(dialogues, self_checks, manager, screens)
     self_check = SelfCheckFlow(self_checks, dialogues, agreements, screens, today)
@@ -295,6 +299,14 @@ def create_app(settings: Settings) -> web.Application:
             OwnRequest(requests, self_checks, people, manager, screens, today),
             access,
             Substitutes(substitutes, people, access),
+            OverviewChat(
+                db,
+                access,
+                OverviewScreens(renderer),
+                k=settings.overview_min_group,
+                today=today,
+                link=tab_link(settings.overview_app_id, overview_routes.page_url(settings)),
+            ),
         ),
         people,
         DialoguePointer(KeyValueStore(db)),
@@ -303,6 +315,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     host.serve(bot)
     Routes(settings, host, db).install(app)
+    overview_routes.install(app, settings, db, access, today)
     reminders = reminder_scheduler(
         settings, db, host, people, dialogues, self_checks, renderer, clock
     )

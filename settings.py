@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     hr_groups: str = ""
     #: The work-environment group of each unit: "<group id>:<unit>|<unit>,...".
     work_environment_groups: str = ""
+    #: The MED committee of each unit: "<group id>:<unit>|<unit>,...". Its members, the
+    #: work-environment groups and HR see the anonymous overview of their units.
+    med_groups: str = ""
+    #: MED members by object id: "<object id>:<unit>|<unit>" (a fallback beside MED_GROUPS,
+    #: and for local mode).
+    med_users: str = ""
     #: Optional: only members of this group (transitively) may start dialogues as managers.
     manager_group_id: str = ""
     #: Days the employee's self-check answers are kept after the last change to their
@@ -128,6 +134,14 @@ class Settings(BaseSettings):
     #: Where those tokens are checked; empty: Entra ID's metadata for
     #: MICROSOFT_APP_TENANT_ID on GRAPH_AUTHORITY_HOST.
     entra_openid_metadata_url: str = ""
+
+    # --- the overview page in the Teams app (a personal tab, signed in with Teams SSO) ---
+    #: The host name the bot and the page are served from (as in the manifest): the page's
+    #: sign-in tokens must be for ``api://<BOT_DOMAIN>/<MICROSOFT_APP_ID>``.
+    bot_domain: str = ""
+    #: The Teams app's id (the manifest's ``id``), for the chat card's link to the page;
+    #: empty: MICROSOFT_APP_ID, as manifest/build.py does.
+    teams_app_id: str = ""
 
     #: "graph": Teams' people picker; "text": a typed name or e-mail; "auto": picker when
     #: app credentials are set (real Teams), typed text in local mode.
@@ -327,6 +341,15 @@ class Settings(BaseSettings):
         return unit_map(self.work_environment_groups)
 
     @property
+    def med_group_units(self) -> dict[str, frozenset[str]]:
+        return unit_map(self.med_groups)
+
+    @property
+    def med_units(self) -> dict[str, frozenset[str]]:
+        """{MED member's object id: their units (casefolded)}."""
+        return unit_map(self.med_users)
+
+    @property
     def checks_directory(self) -> bool:
         """Whether access is checked in Entra ID through Graph."""
         if self.access_checks == "auto":
@@ -343,6 +366,11 @@ class Settings(BaseSettings):
             return self.entra_openid_metadata_url
         tenant = self.microsoft_app_tenant_id or "organizations"
         return f"https://{self.graph_authority_host}/{tenant}/v2.0/.well-known/openid-configuration"
+
+    @property
+    def overview_app_id(self) -> str:
+        """The Teams app's id in the link to the overview tab."""
+        return self.teams_app_id or self.microsoft_app_id
 
     @property
     def sharepoint_enabled(self) -> bool:

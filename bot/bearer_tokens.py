@@ -12,6 +12,8 @@
   managed identity: signed by the tenant's keys, ``iss`` the tenant (v2.0, or v1.0's
   sts.windows.net), ``aud`` the bot's app id (or ``api://<app id>``), and the caller's
   ``oid``, ``azp`` or ``appid`` among the allowed ones.
+- ``SignInTokens``: the Teams SSO token of the overview tab, a user's delegated token for
+  ``api://<domain>/<app id>`` from an allowed tenant (see the class).
 """
 
 from __future__ import annotations
@@ -126,3 +128,44 @@ class EntraTokens:
             if isinstance(value, str) and value.lower() in self.callers:
                 return value.lower()
         raise TokenRefused("caller not allowed")
+
+
+class SignInTokens:
+    """The Teams SSO token of the overview page (``authentication.getAuthToken()``): an Entra
+    ID access token for the app's own API, as "Enable SSO for tab app" (learn.microsoft.com,
+    Teams tabs) describes it. Accepted: signed by a key of the tenant's JWKS; ``iss`` an
+    allowed tenant's v2.0 issuer or v1.0's ``https://sts.windows.net/<tenant>/`` (Teams gives
+    v1.0 tokens unless the app registration asks for v2.0); ``aud`` the Application ID URI
+    ``api://<domain>/<app id>`` (v1.0 tokens) or the bare app id (v2.0 tokens); ``tid`` an
+    allowed tenant; ``scp`` holding ``access_as_user`` (a delegated token of a user, not an
+    app's); an ``oid``. Returns the user's object id."""
+
+    SCOPE = "access_as_user"
+
+    def __init__(self, keys: OpenIdKeys, app_id: str, domain: str, tenants: frozenset[str]):
+        self.keys = keys
+        self.audiences = frozenset({app_id, f"api://{domain}/{app_id}"})
+        self.tenants = frozenset(t.lower() for t in tenants)
+        self.issuers = frozenset(
+            issuer
+            for tenant in self.tenants
+            for issuer in (
+                f"https://login.microsoftonline.com/{tenant}/v2.0",
+                f"https://sts.windows.net/{tenant}/",
+            )
+        )
+
+    async def user(self, auth_header: str) -> str:
+        """The signed-in user's object id (lower case), or TokenRefused."""
+        token = bearer(auth_header)
+        if not self.issuers:
+            raise TokenRefused("no tenant allowed")
+        claims, _ = await verified_claims(token, self.keys, self.issuers, self.audiences)
+        if str(claims.get("tid", "")).lower() not in self.tenants:
+            raise TokenRefused("another tenant")
+        if self.SCOPE not in str(claims.get("scp", "")).split():
+            raise TokenRefused("not a user's token for this app")
+        oid = claims.get("oid")
+        if not isinstance(oid, str) or not oid:
+            raise TokenRefused("no object id")
+        return oid.lower()

@@ -63,10 +63,21 @@ class Roles:
     #: May start dialogues: a member of the "managers who may use the bot" group, or any
     #: user when no such group is named.
     may_manage: bool = True
+    #: The units whose MED committee the actor sits on.
+    med_units: frozenset[str] = frozenset()
 
     @property
     def is_hr(self) -> bool:
         return bool(self.hr_units)
+
+
+def overview_units(roles: Roles) -> frozenset[str]:
+    """The units whose anonymous overview (the APV figures) a viewer may see: those of their
+    work-environment group, their MED committee and their HR role together ("*" = every
+    unit). Empty: they may see none."""
+    if ALL_UNITS in (units := roles.hr_units | roles.work_environment_units | roles.med_units):
+        return frozenset({ALL_UNITS})
+    return units
 
 
 def lead_reason(

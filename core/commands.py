@@ -44,6 +44,8 @@ _WORDS: dict[str, str] = {
     "påmindelser til": "reminders_on",
     "paamindelser til": "reminders_on",
     "reminders on": "reminders_on",
+    "overblik": "overview",
+    "overview": "overview",
     "stedfortræder fjern": "substitute_remove",
     "stedfortraeder fjern": "substitute_remove",
     "substitute remove": "substitute_remove",

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from core.access import AS_MANAGER, Employee, Roles, covers, lead_reason
+from core.access import AS_MANAGER, Employee, Roles, covers, lead_reason, overview_units
 from dialogs.card_data import Pointed
 from dialogs.turn import Actor, TurnResult
 from directory.graph_directory import DirectoryUnavailable, GraphDirectory
@@ -37,9 +37,11 @@ log = logging.getLogger(__name__)
 MANAGES = "manages"
 LEADS = "leads"
 HR = "hr"
-RULES = (MANAGES, LEADS, HR)
+#: The anonymous overview: the work-environment group, MED members and HR of a unit.
+OVERVIEW = "overview"
+RULES = (MANAGES, LEADS, HR, OVERVIEW)
 
-__all__ = ["HR", "LEADS", "MANAGES", "Access", "DirectoryUnavailable"]
+__all__ = ["HR", "LEADS", "MANAGES", "OVERVIEW", "Access", "DirectoryUnavailable"]
 
 
 class Access:
@@ -63,6 +65,9 @@ class Access:
         self.manager_group = manager_group.lower()
         #: Set at start when the checks are on (ACCESS_CHECKS); None: lists only.
         self.directory: GraphDirectory | None = None
+        #: MED members by object id and by group (set_med); they see the overview.
+        self.med_users: dict[str, frozenset[str]] = {}
+        self.med_groups: dict[str, frozenset[str]] = {}
 
     @property
     def on(self) -> bool:
@@ -71,7 +76,7 @@ class Access:
     # --- the facts ------------------------------------------------------------------------
 
     def _groups(self) -> frozenset[str]:
-        named = {*self.hr_groups, *self.work_environment_groups}
+        named = {*self.hr_groups, *self.work_environment_groups, *self.med_groups}
         if self.manager_group:
             named.add(self.manager_group)
         return frozenset(named)
@@ -127,6 +132,30 @@ class Access:
         unit = await self.directory.unit_of(user_id) if self.directory is not None else None
         return covers(roles.hr_units, unit)
 
+    # --- the anonymous overview -----------------------------------------------------------
+
+    def set_med(self, users: dict[str, frozenset[str]], groups: dict[str, frozenset[str]]) -> None:
+        """The MED members: MED_USERS and MED_GROUPS."""
+        self.med_users, self.med_groups = users, groups
+
+    async def viewer_roles(self, user_id: str) -> Roles:
+        """The roles of a viewer of the overview (an Entra object id from a chat turn or a
+        sign-in token), MED membership included. Raises DirectoryUnavailable."""
+        user = user_id.lower()
+        roles = await self.roles(user)
+        med = set(self.med_users.get(user, frozenset()))
+        if self.directory is not None and self.med_groups:
+            # the same question as roles() asked (all the named groups): a cached answer
+            member_of = await self.directory.groups_of(user, self._groups())
+            for group, units in self.med_groups.items():
+                if group in member_of:
+                    med |= units
+        return Roles(roles.hr_units, roles.work_environment_units, roles.may_manage, frozenset(med))
+
+    async def overview_units(self, user_id: str) -> frozenset[str]:
+        """The units whose overview the viewer may see ("*" = all); empty: none."""
+        return overview_units(await self.viewer_roles(user_id))
+
     # --- the route guard --------------------------------------------------------------------
 
     async def refusal(self, rule: str | None, actor: Actor, data: Any) -> TurnResult | None:
@@ -145,6 +174,10 @@ class Access:
                     return TurnResult.say(t("hr.refused"))
             elif rule == LEADS:
                 return await self._leads_refusal(actor, data)
+            elif rule == OVERVIEW:
+                if not await self.overview_units(actor.user_id):
+                    log.warning("overview refused: not in a work-environment, MED or HR group")
+                    return TurnResult.say(t("overview.card.refused"))
         except DirectoryUnavailable as error:
             log.warning("access check failed closed: the directory did not answer (%s)", error)
             return TurnResult.say(t("access.unavailable"))

@@ -10,7 +10,8 @@ answers.
 
 Who may use a verb is part of its entry: ``access`` names the rule of dialogs/access.py
 (MANAGES to start, LEADS for every verb on a dialogue: only the employee's manager, their
-substitute or HR for the unit, HR for HR's commands). It runs after the data was read and
+substitute or HR for the unit, HR for HR's commands, OVERVIEW for the work-environment
+group, MED members and HR). It runs after the data was read and
 before the handler; a verb that works on a dialogue declares ``access=LEADS`` and gets the
 manager check with nothing more to do.
 """
@@ -26,7 +27,7 @@ from pydantic import ValidationError
 
 from cards.screens import Screens
 from core.commands import parse
-from dialogs.access import HR, LEADS, MANAGES, Access
+from dialogs.access import HR, LEADS, MANAGES, OVERVIEW, Access
 from dialogs.action_items import ActionItemAnswers
 from dialogs.agreement_answers import AgreementAnswers
 from dialogs.card_data import (
@@ -48,6 +49,7 @@ from dialogs.card_data import (
 from dialogs.data_requests import DataRequests
 from dialogs.follow_up import FollowUp
 from dialogs.manager_dialogue import ManagerDialogue
+from dialogs.overview_chat import OverviewChat
 from dialogs.own_request import OwnRequest
 from dialogs.reminder_answers import ReminderAnswers
 from dialogs.self_check import SelfCheckFlow
@@ -89,6 +91,7 @@ class Router:
         own_request: OwnRequest,
         access: Access,
         substitutes: Substitutes,
+        overview: OverviewChat,
     ) -> None:
         self.access = access
         self.manager = manager
@@ -110,6 +113,8 @@ class Router:
             "substitute": Route(Argument, substitutes.name),
             "substitute_remove": Route(CardData, substitutes.remove),
             "hr_substitute": Route(Argument, substitutes.name_for, access=HR),
+            # The anonymous overview for the APV (the page in the Teams app has the rest).
+            "overview": Route(CardData, overview.show, access=OVERVIEW),
             # The manager's dialogue.
             "next": Route(DialogueCard, manager.next, access=LEADS),
             "back": Route(DialogueCard, manager.back, access=LEADS),

@@ -9,7 +9,9 @@ environment wins):
     BOT_DOMAIN             host name the bot is served from - required
     TEAMS_APP_ID           Teams app ID; defaults to MICROSOFT_APP_ID
     APP_VERSION            package version; defaults to the project version
-    AAD_APP_CLIENT_ID      turns on SSO (webApplicationInfo) when set
+    AAD_APP_CLIENT_ID      another app registration for SSO (webApplicationInfo); unset:
+                           the bot's own, api://<BOT_DOMAIN>/<MICROSOFT_APP_ID>, which the
+                           overview tab signs in with
     AAD_APP_RESOURCE       SSO resource; defaults to api://botid-<AAD_APP_CLIENT_ID>
     DEVELOPER_WEBSITE_URL, DEVELOPER_PRIVACY_URL, DEVELOPER_TERMS_URL
 
@@ -148,6 +150,14 @@ def render_manifest(settings: Mapping[str, str]) -> dict[str, Any]:
         }
         # The Bot Framework sign-in flow (OAuth card) runs on this domain.
         manifest["validDomains"].append("token.botframework.com")
+    else:
+        # The overview tab's single sign-on: Teams asks Entra ID for a token for the bot's
+        # own app registration, exposed as this Application ID URI (docs/deploy.md).
+        app_id = settings["MICROSOFT_APP_ID"]
+        manifest["webApplicationInfo"] = {
+            "id": app_id,
+            "resource": f"api://{settings['BOT_DOMAIN']}/{app_id}",
+        }
     return manifest
 
 

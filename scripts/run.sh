@@ -16,6 +16,7 @@ case ${1-} in
   "") ;;
   --bot-only)
     setup_python requirements.txt
+    setup_node  # the overview page's libraries, from node_modules
     exec .venv/bin/python app.py
     ;;
   *)

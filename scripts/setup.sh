@@ -1,6 +1,8 @@
 # Sourced by run.sh and test.sh (not run on its own): sets up what is missing or out of date.
 #   setup_python <requirements file>   the Python venv in .venv with those pinned packages
-#   setup_node                         the npm tools of package-lock.json in node_modules
+#   setup_node                         the npm tools of package-lock.json in node_modules, and
+#                                      the overview page's chart.js and teams-js copied from
+#                                      there into web/vendor (python -m web.vendor)
 
 PYTHON=${PYTHON:-python3}
 
@@ -24,4 +26,6 @@ setup_node() {
   ' 2>/dev/null; then
     npm ci --no-audit --no-fund --loglevel=error
   fi
+  # The overview page serves these built files itself (no CDN: Teams tabs and tests run offline).
+  .venv/bin/python -m web.vendor
 }

@@ -4,10 +4,11 @@ the same Screens the bot uses: the set the schema and size tests run over."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from cards.item_screens import ITEMS_SHOWN, ItemScreens
+from cards.overview_screens import OverviewScreens, tab_link
 from cards.reminder_screens import ReminderScreens
 from cards.renderer import CardRenderer
 from cards.screens import HR_LINES, MY_DATA_KINDS, STATUS_LINES, Screens, StatusData
@@ -17,6 +18,7 @@ from core.answers import AgreementRecord, SelfCheckAnswers
 from core.dialogue import AWAITING_EMPLOYEE, CONFIRMED, DISPUTED, IN_PROGRESS, Dialogue
 from core.dialogue import SEQUENCE as DIALOGUE_SEQUENCE
 from core.fields import FORM_STEPS, NOTE_MAX, REQUEST, SELF_CHECK_STEPS, STEPS_BY_ID
+from core.overview_model import Cell, Figure, Overview, Period, Series, UnitOverview
 from core.reminders import PULSE_TOPICS, Digest
 from core.requests import COMMENT_MAX, CONVERSATION, FOLLOW_UP, KINDS, ConversationRequest
 from core.self_check import DONE, SelfCheck
@@ -143,6 +145,8 @@ def all_cards() -> Iterator[tuple[str, dict[str, Any]]]:
             with_items = StatusData([], many, saved, False, None, len(items), 2)
             yield f"status with items {tag}", screens.status_card(t, with_items)
             yield from reminder_cards(ReminderScreens(renderer), t, big, tag, items)
+            if not picker:
+                yield from overview_cards(OverviewScreens(renderer), t, tag)
 
 
 def many_items(record: Any) -> list[ActionItem]:
@@ -224,6 +228,37 @@ def follow_up_cards(
                 self_check=check if kind == CONVERSATION else None,
             ),
         )
+
+
+def overview_cards(
+    screens: OverviewScreens, t: Texts, tag: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The ``overblik`` card: many long unit names, hidden and shown figures, two series."""
+    hidden, shown = Cell(value=None, suppressed=True), Cell(value=12.0)
+    figure = Figure(
+        key="f",
+        title="Æ" * 80,
+        measure="count",
+        chart="stacked_bar",
+        categories=("a" * 60, "b", "c"),
+        category_keys=("a", "b", "c"),
+        series=(
+            Series(key="s1", label="Æ" * 40, cells=(shown, hidden, shown)),
+            Series(key="s2", label="Ø", cells=(hidden, shown, hidden)),
+        ),
+    )
+    period = Period(
+        key="2026-Q4", label="4. kvartal 2026", start=date(2026, 10, 1), end=date(2026, 12, 31)
+    )
+    units = tuple(
+        UnitOverview(unit=f"{i}" * 100, label=f"{i}" * 100, people=shown, figures=(figure,))
+        for i in range(10)
+    ) + (UnitOverview(unit=None, label="x", people=hidden, figures=()),)
+    overview = Overview(
+        period=period, k=5, locale=t.locale, units=units, generated_at=datetime.now(UTC)
+    )
+    link = tab_link("5f0c2d1e-7a43-4b8e-9c61-2e8d4f7a9b30", "http://127.0.0.1/overview")
+    yield f"overview {tag}", screens.card(t, overview, link)
 
 
 def reminder_cards(

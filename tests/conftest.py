@@ -10,6 +10,7 @@ import pytest
 from tests.connector import LocalConnector
 from tests.databases import PostgresServer, Target, wanted_engines
 from tests.harness import BotServer, TeamsClient, User, wanted_hosts
+from tests.overview_setup import overview_graph, overview_issuer, signed_in_bot  # noqa: F401 - fixtures
 
 MANAGER = User("Lone Leder", "11111111-1111-1111-1111-111111111111")
 EMPLOYEE = User("Mette Sørensen", "22222222-2222-2222-2222-222222222222")

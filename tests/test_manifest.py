@@ -148,8 +148,20 @@ def test_bot_id_and_domain_come_from_the_settings(package: Path) -> None:
     assert manifest["validDomains"] == [DOMAIN]
     project = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]
     assert manifest["version"] == project["version"]  # APP_VERSION defaults to the project's
-    assert "webApplicationInfo" not in manifest
+    # The overview tab signs in with the bot's own app registration (Teams SSO).
+    assert manifest["webApplicationInfo"] == {"id": BOT_ID, "resource": f"api://{DOMAIN}/{BOT_ID}"}
     assert "${{" not in json.dumps(manifest)
+
+
+def test_the_overview_tab_is_a_personal_tab_on_the_bots_domain(package: Path) -> None:
+    manifest = read_manifest(package)
+    (tab,) = manifest["staticTabs"]
+    assert tab["entityId"] == "overview"  # the chat card's deep link opens this entity
+    assert tab["scopes"] == ["personal"]
+    assert tab["contentUrl"] == f"https://{DOMAIN}/overview?locale={{locale}}"
+    with zipfile.ZipFile(package) as zf:
+        english = json.loads(zf.read("en-us.json"))
+    assert english["staticTabs[0].name"] == "Overview"
 
 
 def test_other_settings_are_applied(tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ def router(calls) -> Router:
     # The access checks off (local mode), the acting user HR for every unit: every verb
     # reaches its handler.
     access = Access(r, r, hr_users={ME.user_id: frozenset({"*"})})  # type: ignore[arg-type]
-    return Router(r, r, r, r, r, r, Screens(), r, r, r, access, r)  # type: ignore[arg-type]
+    return Router(r, r, r, r, r, r, Screens(), r, r, r, access, r, r)  # type: ignore[arg-type]
 
 
 async def test_a_button_and_its_typed_command_reach_the_same_handler(router, calls):
