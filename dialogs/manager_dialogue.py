@@ -127,6 +127,8 @@ class ManagerDialogue(StepFlow[Dialogue]):
         chosen = form.answers.employee
         if self._new_employee(form, step, before) and chosen is not None and not self.access.on:
             await self._set_employee(form, chosen.employee)
+        if step.id == "employee":
+            await self.set_unit(form)
 
     @staticmethod
     def _new_employee(form: Dialogue, step: Step, before: StepAnswers | None) -> bool:
@@ -148,12 +150,12 @@ class ManagerDialogue(StepFlow[Dialogue]):
         chosen = await self._chosen(value)
         dialogue.employee_id = chosen.user_id if isinstance(chosen, Person) else None
         dialogue.employee_name = None if self.screens.people_picker else value
-        await self.set_unit(dialogue)
 
     async def set_unit(self, dialogue: Dialogue) -> None:
-        """The employee's department, for the anonymous overview: the directory's answer
-        (cached, when the access check asked already); None in local mode or when Graph
-        cannot tell, and the dialogue goes on, since the unit is only counted."""
+        """The employee's unit, for the anonymous overview: the department the directory
+        names (cached, when the access check asked already); where it names none (local mode,
+        no department in Entra ID, or Graph cannot tell) the unit the manager wrote on the
+        first card. The dialogue goes on either way, since the unit is only counted."""
         directory = self.access.directory
         name = None
         if directory is not None and dialogue.employee_id is not None:
@@ -161,6 +163,8 @@ class ManagerDialogue(StepFlow[Dialogue]):
                 name = await directory.unit_of(dialogue.employee_id)
             except DirectoryUnavailable:
                 log.warning("the employee's unit is not known: the directory did not answer")
+        if not name and dialogue.answers.employee is not None:
+            name = (dialogue.answers.employee.unit or "").strip() or None
         dialogue.unit_name = name
         dialogue.unit = name.strip().casefold() if name else None
 

@@ -39,6 +39,8 @@ async def seed_agreements(target: Path | str, units: dict[str, int]) -> None:
                     assert not errors, errors
                     dialogue.answers.put(step.id, values)
                 dialogue.employee_id, dialogue.employee_name = str(uuid.uuid4()), f"M {n}"
+                # as the manager's dialogue keeps it (ManagerDialogue.set_unit)
+                dialogue.unit, dialogue.unit_name = unit.casefold(), unit
                 created = await store.create(dialogue)
                 created.agreement_version = 1
                 record = build_record(created, 1, AWAITING_EMPLOYEE, date.today().isoformat())

@@ -1,7 +1,7 @@
 """The overview page's world for the tests: Entra ID as the local OpenID issuer (tests/
 openid_issuer.py, serving a tenant's v2.0 metadata and keys), the directory as the local
 Graph server (tests/graph_server.py: a work-environment group for Borgerservice, a MED
-group for Teknik), HR for every unit by object id, an outsider, and agreements concluded in
+group for Vej og Park), HR for every unit by object id, an outsider, and agreements concluded in
 three units through the bot's own stores (tests/overview_seed.py). tests/conftest.py
 imports the fixtures.
 
@@ -32,8 +32,8 @@ OUTSIDER = "a1a1a1a1-0000-4000-8000-000000000004"
 WE_GROUP = "b2b2b2b2-0000-4000-8000-000000000001"
 MED_GROUP = "b2b2b2b2-0000-4000-8000-000000000002"
 #: Agreements concluded today, by unit.
-SEEDED = {"Borgerservice": 6, "Teknik": 3, "Kultur": 4}
-K = 2
+SEEDED = {"Borgerservice": 6, "Vej og Park": 3, "Kultur": 4}
+K = 3
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def signed_in_settings(entra: OpenIdIssuer, graph: GraphServer) -> dict[str, Any
         "graph_wait_scale": 0.01,
         "access_timeout": 2,
         "work_environment_groups": f"{WE_GROUP}:Borgerservice",
-        "med_groups": f"{MED_GROUP}:Teknik",
+        "med_groups": f"{MED_GROUP}:Vej og Park",
         "hr_users": f"{HR}:*",
     }
 

@@ -24,13 +24,13 @@ pytestmark = pytest.mark.both_engines
 
 @pytest.fixture
 async def bot(db_path) -> AsyncIterator[BotServer]:
-    await seed_agreements(db_path, {"Borgerservice": 3, "Teknik": 3})
+    await seed_agreements(db_path, {"Borgerservice": 3, "Vej og Park": 3})
     server = BotServer(
         db_path,
-        med_users=f"{MED.aad_object_id}:Teknik",
+        med_users=f"{MED.aad_object_id}:Vej og Park",
         hr_users=f"{HR.aad_object_id}:*",
         teams_app_id=TEAMS_APP,
-        overview_min_group=2,
+        overview_min_group=3,
     )
     await server.start()
     yield server
@@ -48,7 +48,7 @@ async def test_a_med_member_gets_the_figures_of_their_unit_and_a_link_to_the_tab
     (card,) = [s.card for s in sent if s.card]
     t = texts_for("da-DK")
     assert t("overview.card.title") in card_text(card)
-    assert "Teknik" in card_text(card) and "Borgerservice" not in card_text(card)
+    assert "Vej og Park" in card_text(card) and "Borgerservice" not in card_text(card)
     (button,) = actions(card)
     assert button["type"] == "Action.OpenUrl" and button["title"] == t("overview.card.open")
     link = urlsplit(button["url"])
@@ -60,7 +60,7 @@ async def test_hr_gets_every_unit_in_english(session, bot, connector):
     sent = await TeamsClient(session, bot, connector, HR).say("overview")
     (card,) = [s.card for s in sent if s.card]
     assert texts_for("en-US")("overview.card.title") in card_text(card)
-    assert "Teknik" in card_text(card) and "Borgerservice" in card_text(card)
+    assert "Vej og Park" in card_text(card) and "Borgerservice" in card_text(card)
 
 
 async def test_anyone_else_gets_a_friendly_refusal_and_no_figures(session, bot, connector):

@@ -1,6 +1,7 @@
 """The employee's unit for the anonymous overview, through the real HTTP endpoint: with the
 directory on, the department Entra ID gives when the manager chooses the employee is kept on
-the dialogue (casefolded, and as spelled); in local mode the unit is not given."""
+the dialogue (casefolded, and as spelled); where no department is known (local mode), the
+unit the manager wrote on the first card is."""
 
 from __future__ import annotations
 
@@ -73,6 +74,11 @@ async def test_the_department_in_entra_id_is_kept_on_the_dialogue(
         await db.close()
 
 
-async def test_in_local_mode_the_unit_is_not_given(session, connector, db_path, bot):
+async def test_in_local_mode_the_unit_is_the_one_the_manager_wrote(
+    session, connector, db_path, bot
+):
     await choose_employee(session, bot, connector)
-    assert rows(db_path, "SELECT unit, unit_name FROM dialogues") == [(None, None)]
+    assert STEP_ANSWERS["employee"]["unit"] == "Borgerservice"
+    assert rows(db_path, "SELECT unit, unit_name FROM dialogues") == [
+        ("borgerservice", "Borgerservice")
+    ]

@@ -111,7 +111,7 @@ async def test_a_signed_in_member_sees_charts_and_tables_of_their_unit(
         assert await frame.evaluate("document.documentElement.lang") == locale[:2]
         assert "authentication.getAuthToken" in await page.evaluate("window.hostCalls")
         text = await frame.inner_text("main")
-        assert "Borgerservice" in text and "Teknik" not in text and "Kultur" not in text
+        assert "Borgerservice" in text and "Vej og Park" not in text and "Kultur" not in text
         # Every figure of the API's answer is drawn, with its numbers in a table.
         units = expected["overview"]["units"]
         headings = await frame.eval_on_selector_all("h2", "hs => hs.map(h => h.textContent)")
@@ -208,18 +208,22 @@ async def test_hr_narrows_to_one_unit_by_keyboard_and_downloads_its_figures(
         assert set(SEEDED) <= set(headings)
         # Keyboard only: the unit filter, a unit, on past the period to "Vis", Enter.
         await frame.focus("#unit")
-        await frame.select_option("#unit", "Teknik")
+        await frame.select_option("#unit", "Vej og Park")
         await page.keyboard.press("Tab")
         await page.keyboard.press("Tab")
         assert await frame.evaluate("document.activeElement.id") == "show"
         await page.keyboard.press("Enter")
         await frame.locator("h2", has_text="Borgerservice").wait_for(state="detached")
         headings = await frame.eval_on_selector_all("h2", "hs => hs.map(h => h.textContent)")
-        assert "Teknik" in headings and "Kultur" not in headings
+        assert "Vej og Park" in headings and "Kultur" not in headings
         await page.screenshot(path=str(ARTIFACTS / "overview-filtered-unit.png"), full_page=True)
         async with page.expect_download() as started:
             await frame.click("#export-csv")
         download = await started.value
         assert download.suggested_filename.endswith(".csv")
         exported = Path(await download.path()).read_bytes().decode("utf-8-sig")
-        assert "Teknik" in exported and "Kultur" not in exported and "Borgerservice" not in exported
+        assert (
+            "Vej og Park" in exported
+            and "Kultur" not in exported
+            and "Borgerservice" not in exported
+        )
