@@ -10,6 +10,7 @@ the first ``start`` included, comes after an exponential pause (mean ``--think``
 
     python -m bench.turn_latency [--turns 1000] [--think 2.0]
         [--engines sqlite,postgresql] [--hosts botbuilder,agents] [--postgres-url URL]
+        [--scenarios one,many,pace]
 
 ``--hosts botbuilder,agents`` runs the dialogue bot on each SDK (BOT_SDK) in the same run and
 harness (``dialogue`` and ``agents`` on SQLite, ``dialog-pg`` and ``agents-pg`` on
@@ -193,10 +194,10 @@ async def measure(
 
 
 SCENARIOS = (
-    # (name, conversations, think time in seconds)
-    ("1 conversation, back to back", 1, 0.0),
-    ("50 conversations, back to back", 50, 0.0),
-    ("50 conversations, people's pace", 50, None),  # None: --think
+    # (id, name, conversations, think time in seconds)
+    ("one", "1 conversation, back to back", 1, 0.0),
+    ("many", "50 conversations, back to back", 50, 0.0),
+    ("pace", "50 conversations, people's pace", 50, None),  # None: --think
 )
 
 
@@ -227,7 +228,16 @@ async def main() -> None:
         help="a PostgreSQL server of your own (postgresql+asyncpg://…/postgres); default: a"
         " private cluster on loopback",
     )
+    parser.add_argument(
+        "--scenarios",
+        default="one,many,pace",
+        help="which scenarios, comma-separated: one (1 conversation back to back), many (50 back"
+        " to back), pace (50 at people's pace); default all",
+    )
     args = parser.parse_args()
+    chosen = {s.strip() for s in args.scenarios.split(",") if s.strip()}
+    if not chosen or chosen - {"one", "many", "pace"}:
+        parser.error(f"--scenarios: one, many and/or pace, not {args.scenarios!r}")
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = set(engines) - {"sqlite", "postgresql"}
     if unknown or not engines:
@@ -275,7 +285,9 @@ async def main() -> None:
             f"{'scenario':32} {'bot':10} {'turns':>5} {'ms/turn':>8} {'cpu ms':>7}{db_col}"
             f" {'p50 ms':>7} {'p99 ms':>7}"
         )
-        for name, conversations, think in SCENARIOS:
+        for scenario, name, conversations, think in SCENARIOS:
+            if scenario not in chosen:
+                continue
             think = args.think if think is None else think
             results = {}
             for kind in kinds:
