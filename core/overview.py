@@ -64,6 +64,15 @@ from core.texts import Texts, pick_locale, texts_for
 DEFAULT_K, MIN_K, MAX_K = 5, 3, 25
 #: The unit key of employees whose unit was not given.
 NO_UNIT = ""
+#: A suppressed cell (the model is frozen: one serves them all).
+HIDDEN = Cell(value=None, suppressed=True)
+
+
+def _shown(value: float) -> Cell:
+    """A published cell. Built without validation: the whole municipality's overview has
+    some 20,000 cells, and each value here is a float already."""
+    return Cell.model_construct(value=value, suppressed=False)
+
 
 DECISIONS: tuple[Decision, ...] = ("approved", "approved_with_conditions", "not_approved")
 #: An agreement version's state on the snapshot day.
@@ -369,17 +378,17 @@ class _View:
 
     def count(self, key: CellKey) -> Cell:
         if key in self.hidden:
-            return Cell(value=None, suppressed=True)
-        return Cell(value=float(self.grid.values[key]))
+            return HIDDEN
+        return _shown(float(self.grid.values[key]))
 
     def share(self, name: str, unit: str | None) -> Cell:
         problem, ok = (name, unit, "problem"), (name, unit, "ok")
         if problem in self.hidden or ok in self.hidden:
-            return Cell(value=None, suppressed=True)
+            return HIDDEN
         p, n = self.grid.values[problem], self.grid.values[problem] + self.grid.values[ok]
         if n == 0:
-            return Cell(value=None, suppressed=True)
-        return Cell(value=round(100 * p / n, 1))
+            return HIDDEN
+        return _shown(round(100 * p / n, 1))
 
 
 def _figure(
@@ -518,9 +527,9 @@ def unit_figures(
 def _systematic_share(view: _View, unit: str | None) -> Cell:
     yes, no = ("systematic", unit, "yes"), ("systematic", unit, "no")
     if yes in view.hidden or no in view.hidden:
-        return Cell(value=None, suppressed=True)
+        return HIDDEN
     y, n = view.grid.values[yes], view.grid.values[yes] + view.grid.values[no]
-    return Cell(value=round(100 * y / n, 1)) if n else Cell(value=None, suppressed=True)
+    return _shown(round(100 * y / n, 1)) if n else HIDDEN
 
 
 def build_overview(
@@ -543,15 +552,14 @@ def build_overview(
     t = texts_for(locale)
     grid = build_grid(counts, weeks, policy)
     view = _View(grid, hidden_cells(grid, counts, k))
+    small = small_units(counts, k)  # once: it looks at every count
     shown = [u for u in counts.units() if visible is None or u in visible]
     units = [
         UnitOverview(
             unit=counts.unit_names.get(u, u) if u != NO_UNIT else NO_UNIT,
             label=(t("overview.figures.no_unit") if u == NO_UNIT else counts.unit_names.get(u, u)),
             people=view.count(("people", u, "n")),
-            figures=unit_figures(t, view, u, weeks, policy)
-            if u not in small_units(counts, k)
-            else (),
+            figures=unit_figures(t, view, u, weeks, policy) if u not in small else (),
         )
         for u in shown
     ]
