@@ -41,6 +41,7 @@ HELP_COMMANDS = (
     "my_data",
     "reminders",
     "substitute",
+    "overview",
 )
 BUTTONS = (
     "start",
