@@ -1,4 +1,4 @@
-"""The tenant of the access tests (tests/test_access*.py): the people and groups the local
+"""The tenant of the access tests (tests/access/): the people and groups the local
 Graph server's directory holds (tests/graph_server.py), the bot's settings with the access
 checks on, and the steps those tests share.
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -28,30 +27,14 @@ from tests.access_directory import (
     choose_employee,
     dialogue_rows,
     known,
-    started_graph,
 )
 from tests.answers import SELF_CHECK_ANSWERS, STEP_ANSWERS
 from tests.conftest import EMPLOYEE, MANAGER, OTHER
 from tests.databases import rows
-from tests.graph_server import Faults, GraphServer
+from tests.graph_server import Faults
 from tests.harness import BotServer, TeamsClient, User, action_data, texts_of
 
 pytestmark = pytest.mark.both_engines
-
-
-@pytest.fixture
-async def graph(monkeypatch) -> AsyncIterator[GraphServer]:
-    server = await started_graph(monkeypatch)
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def bot(db_path, graph) -> AsyncIterator[BotServer]:
-    server = BotServer(db_path, **access_settings(graph))
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def client(session, bot, connector, user: User) -> TeamsClient:

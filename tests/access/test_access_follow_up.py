@@ -9,8 +9,6 @@ mark the agreement's action items either, and the new manager starts a new dialo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from tests.access_directory import (
@@ -19,45 +17,20 @@ from tests.access_directory import (
     NEW_MANAGER,
     NOT_YOURS,
     UNAVAILABLE,
-    access_settings,
     choose_employee,
-    started_graph,
 )
 from tests.conftest import EMPLOYEE, MANAGER, OTHER
 from tests.databases import rows
 from tests.dbsnapshot import snapshot
 from tests.follow_up_flow import TODAY, card_with_verb, confirmed_agreement, said
-from tests.graph_server import Faults, GraphServer
-from tests.harness import BotServer, TeamsClient, User, action_data
+from tests.graph_server import Faults
+from tests.harness import TeamsClient, action_data
 
 pytestmark = pytest.mark.both_engines
 
 NOT_PART = "Det kort hører til en samtale, du ikke er part i. Intet er ændret."
 STARTED = "Du følger op på aftalen med"
 REASON = "Medarbejderen har fået nye opgaver"
-
-
-@pytest.fixture
-async def graph(monkeypatch) -> AsyncIterator[GraphServer]:
-    server = await started_graph(monkeypatch)
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def bot(db_path, graph) -> AsyncIterator[BotServer]:
-    server = BotServer(db_path, **access_settings(graph))
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def people(session, bot, connector):
-    def client(user: User) -> TeamsClient:
-        return TeamsClient(session, bot, connector, user)
-
-    return client
 
 
 def press_data(leader: TeamsClient, verb: str) -> dict:

@@ -8,17 +8,15 @@ nothing and starts nothing."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.access_directory import NEW_MANAGER, access_settings, started_graph
+from tests.access_directory import NEW_MANAGER
 from tests.conftest import EMPLOYEE, MANAGER, OTHER
 from tests.databases import rows
 from tests.dbsnapshot import snapshot
 from tests.follow_up_flow import card_with_verb, has_verb, said
-from tests.graph_server import GraphServer
-from tests.harness import BotServer, TeamsClient, User, action_data
+from tests.harness import TeamsClient, action_data
 
 pytestmark = pytest.mark.both_engines
 
@@ -26,29 +24,6 @@ NOT_THEIR_MANAGER = "er du ikke (længere) leder for den medarbejder, der har be
 NOT_YOUR_MANAGER = "er den person, du har skrevet under »Din leder«, ikke din leder"
 CANNOT_CHECK = "Jeg kan ikke tjekke i kommunens brugerkatalog lige nu, hvem der er din leder"
 UNAVAILABLE = "Jeg kan ikke tjekke din adgang lige nu"
-
-
-@pytest.fixture
-async def graph(monkeypatch) -> AsyncIterator[GraphServer]:
-    server = await started_graph(monkeypatch)
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def bot(db_path, graph) -> AsyncIterator[BotServer]:
-    server = BotServer(db_path, **access_settings(graph))
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def people(session, bot, connector):
-    def client(user: User) -> TeamsClient:
-        return TeamsClient(session, bot, connector, user)
-
-    return client
 
 
 def card_text(sent) -> str:

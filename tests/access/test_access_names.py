@@ -9,24 +9,21 @@ not at all refuses politely; the typed name is never logged."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
 from tests.access_directory import (
     NOT_YOURS_CARD,
     UNAVAILABLE_CARD,
-    access_settings,
     choose_employee,
     dialogue_rows,
     shown,
-    started_graph,
 )
 from tests.answers import STEP_ANSWERS
 from tests.conftest import EMPLOYEE, MANAGER, OTHER
 from tests.databases import rows
-from tests.graph_server import Faults, GraphServer
-from tests.harness import BotServer, TeamsClient, User, action_data
+from tests.graph_server import Faults
+from tests.harness import TeamsClient, User, action_data
 
 pytestmark = pytest.mark.both_engines
 
@@ -34,29 +31,6 @@ SEVERAL = "Flere personer passer på navnet under »Medarbejder«"
 NOBODY = "hverken blandt dem, der har skrevet til mig, eller i kommunens brugerkatalog"
 NAMESAKE = User("Mette Sørensen Holm", "88888888-8888-8888-8888-888888888888")
 IRISH = User("Siobhán O'Brien", "99999999-9999-9999-9999-999999999999")
-
-
-@pytest.fixture
-async def graph(monkeypatch) -> AsyncIterator[GraphServer]:
-    server = await started_graph(monkeypatch)
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def bot(db_path, graph) -> AsyncIterator[BotServer]:
-    server = BotServer(db_path, **access_settings(graph))
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def people(session, bot, connector):
-    def client(user: User) -> TeamsClient:
-        return TeamsClient(session, bot, connector, user)
-
-    return client
 
 
 def chosen(db_path) -> list:
