@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,38 @@ from tests.harness import BOT_ID, TENANT, BotServer, User
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
 BOT = {"id": BOT_ID, "name": "Hjemmearbejdsdialog"}
+
+
+@contextlib.asynccontextmanager
+async def two_people(
+    endpoint: str, tmp_path: Path, name: str
+) -> AsyncIterator[tuple[PlaygroundPage, PlaygroundPage]]:
+    """The employee's and the manager's Agents Playground on one bot, each in a headless
+    Chromium of its own, once both have their welcome card. On a failure inside, each page
+    is kept as artifacts/browser/<name>-employee-failure and <name>-manager-failure."""
+    async with (
+        run_playground(
+            endpoint, playground_config(EMPLOYEE, MANAGER), workdir=tmp_path / "pg-employee"
+        ) as pg_employee,
+        run_playground(
+            endpoint, playground_config(MANAGER, EMPLOYEE), workdir=tmp_path / "pg-manager"
+        ) as pg_manager,
+        launch_chromium() as browser_employee,
+        launch_chromium() as browser_manager,
+    ):
+        employee, manager = await asyncio.gather(
+            open_playground(browser_employee, pg_employee),
+            open_playground(browser_manager, pg_manager),
+        )
+        async with (
+            employee.capture_on_failure(ARTIFACTS, f"{name}-employee-failure"),
+            manager.capture_on_failure(ARTIFACTS, f"{name}-manager-failure"),
+        ):
+            await asyncio.gather(
+                employee.wait_for_card_count(1, timeout=WAIT),  # the welcome cards
+                manager.wait_for_card_count(1, timeout=WAIT),
+            )
+            yield employee, manager
 
 
 def playground_config(user: User, other: User) -> dict[str, Any]:
@@ -112,89 +144,63 @@ async def test_manager_and_employee_conclude_and_confirm_in_two_playgrounds(
     await bot.start()
     endpoint = f"{bot.url}/api/messages"
     try:
-        async with (
-            run_playground(
-                endpoint, playground_config(EMPLOYEE, MANAGER), workdir=tmp_path / "pg-employee"
-            ) as pg_employee,
-            run_playground(
-                endpoint, playground_config(MANAGER, EMPLOYEE), workdir=tmp_path / "pg-manager"
-            ) as pg_manager,
-            launch_chromium() as browser_employee,
-            launch_chromium() as browser_manager,
-        ):
-            employee, manager = await asyncio.gather(
-                open_playground(browser_employee, pg_employee),
-                open_playground(browser_manager, pg_manager),
+        async with two_people(endpoint, tmp_path, "two") as (employee, manager):
+            # The employee has the app and has written once: the bot knows name and chat.
+            await employee.send_text("hjælp")
+            await employee.wait_for_card_count(2, timeout=WAIT)
+
+            # The manager names the employee; the invitation goes to the employee's page.
+            await manager.send_text("start")
+            await manager.wait_for_card_count(2, timeout=WAIT)
+            await fill_step(manager, STEPS_BY_ID["employee"], STEP_ANSWERS["employee"], "next")
+            await manager.wait_for_bot_text("Jeg har sendt Mette Sørensen en besked", timeout=WAIT)
+            assert "ikke lavet selvtjekket endnu" in text_of(await manager.card_json(-1))
+
+            invitation = await wait_for_card_with_verb(employee, "sc_start")
+            assert "Din leder vil tale med dig om hjemmearbejde" in text_of(invitation)
+            assert "Lone Leder" in text_of(invitation)
+            await employee.screenshot(ARTIFACTS, "two-employee-invitation")
+
+            # The self-check, four cards, then the result for the employee.
+            await employee.submit_card(
+                title_of(invitation, "sc_start"), replaced=False, new_cards=1, timeout=WAIT
             )
-            async with (
-                employee.capture_on_failure(ARTIFACTS, "two-employee-failure"),
-                manager.capture_on_failure(ARTIFACTS, "two-manager-failure"),
-            ):
-                await asyncio.gather(
-                    employee.wait_for_card_count(1, timeout=WAIT),  # the welcome cards
-                    manager.wait_for_card_count(1, timeout=WAIT),
-                )
+            for step_id, answers in SELF_CHECK_ANSWERS.items():
+                await fill_step(employee, SELF_CHECK_BY_ID[step_id], answers, "sc_next")
+            result = text_of(await employee.card_json(-1))
+            assert "Tak for dit selvtjek" in result
+            assert "kontorstol" in result and "synsprøve" in result
+            await employee.screenshot(ARTIFACTS, "two-employee-self-check-result")
+            await manager.wait_for_bot_text("Mette Sørensen har lavet selvtjekket", timeout=WAIT)
 
-                # The employee has the app and has written once: the bot knows name and chat.
-                await employee.send_text("hjælp")
-                await employee.wait_for_card_count(2, timeout=WAIT)
+            # The manager's topic cards show the self-check; on to the review.
+            for step_id in ("tasks", "environment"):
+                await fill_step(manager, STEPS_BY_ID[step_id], STEP_ANSWERS[step_id], "next")
+            technology = text_of(await manager.card_json(-1))
+            assert "Medarbejderens selvtjek" in technology
+            for step_id in ("technology", "ergonomics", "weighing", "outcome"):
+                await fill_step(manager, STEPS_BY_ID[step_id], STEP_ANSWERS[step_id], "next")
+            review = await manager.card_json(-1)
+            assert "Gennemse aftalen" in text_of(review)
+            assert "Medarbejderen ønsker en synsprøve." in text_of(review)
+            await screenshot_whole_card(manager, "two-manager-review")
 
-                # The manager names the employee; the invitation goes to the employee's page.
-                await manager.send_text("start")
-                await manager.wait_for_card_count(2, timeout=WAIT)
-                await fill_step(manager, STEPS_BY_ID["employee"], STEP_ANSWERS["employee"], "next")
-                await manager.wait_for_bot_text(
-                    "Jeg har sendt Mette Sørensen en besked", timeout=WAIT
-                )
-                assert "ikke lavet selvtjekket endnu" in text_of(await manager.card_json(-1))
+            # Concluding sends the agreement to the employee for confirmation.
+            await manager.submit_card(title_of(review, "conclude"), new_cards=1, timeout=WAIT)
+            await manager.wait_for_bot_text("skal bekræfte den", timeout=WAIT)
+            to_confirm = await wait_for_card_with_verb(employee, "confirm")
+            assert "Aftale om hjemmearbejde" in text_of(to_confirm)
+            await employee.screenshot(ARTIFACTS, "two-employee-confirm")
 
-                invitation = await wait_for_card_with_verb(employee, "sc_start")
-                assert "Din leder vil tale med dig om hjemmearbejde" in text_of(invitation)
-                assert "Lone Leder" in text_of(invitation)
-                await employee.screenshot(ARTIFACTS, "two-employee-invitation")
-
-                # The self-check, four cards, then the result for the employee.
-                await employee.submit_card(
-                    title_of(invitation, "sc_start"), replaced=False, new_cards=1, timeout=WAIT
-                )
-                for step_id, answers in SELF_CHECK_ANSWERS.items():
-                    await fill_step(employee, SELF_CHECK_BY_ID[step_id], answers, "sc_next")
-                result = text_of(await employee.card_json(-1))
-                assert "Tak for dit selvtjek" in result
-                assert "kontorstol" in result and "synsprøve" in result
-                await employee.screenshot(ARTIFACTS, "two-employee-self-check-result")
-                await manager.wait_for_bot_text(
-                    "Mette Sørensen har lavet selvtjekket", timeout=WAIT
-                )
-
-                # The manager's topic cards show the self-check; on to the review.
-                for step_id in ("tasks", "environment"):
-                    await fill_step(manager, STEPS_BY_ID[step_id], STEP_ANSWERS[step_id], "next")
-                technology = text_of(await manager.card_json(-1))
-                assert "Medarbejderens selvtjek" in technology
-                for step_id in ("technology", "ergonomics", "weighing", "outcome"):
-                    await fill_step(manager, STEPS_BY_ID[step_id], STEP_ANSWERS[step_id], "next")
-                review = await manager.card_json(-1)
-                assert "Gennemse aftalen" in text_of(review)
-                assert "Medarbejderen ønsker en synsprøve." in text_of(review)
-                await screenshot_whole_card(manager, "two-manager-review")
-
-                # Concluding sends the agreement to the employee for confirmation.
-                await manager.submit_card(title_of(review, "conclude"), new_cards=1, timeout=WAIT)
-                await manager.wait_for_bot_text("skal bekræfte den", timeout=WAIT)
-                to_confirm = await wait_for_card_with_verb(employee, "confirm")
-                assert "Aftale om hjemmearbejde" in text_of(to_confirm)
-                await employee.screenshot(ARTIFACTS, "two-employee-confirm")
-
-                # The employee confirms; the manager is told and gets the agreement.
-                manager_cards = await manager.card_count()
-                await employee.submit_card(title_of(to_confirm, "confirm"), timeout=WAIT)
-                await employee.wait_for_bot_text("Du har bekræftet aftalen", timeout=WAIT)
-                assert "Bekræftet af begge" in text_of(await employee.card_json(-1))
-                told = await manager.wait_for_bot_text("har bekræftet aftalen", timeout=WAIT)
-                await manager.wait_for_card_count(manager_cards + 1, timeout=WAIT)
-                await told.scroll_into_view_if_needed()  # the notice, then the agreement
-                await manager.screenshot(ARTIFACTS, "two-manager-confirmed")
+            # The employee confirms; the manager is told and gets the agreement.
+            manager_cards = await manager.card_count()
+            await employee.submit_card(title_of(to_confirm, "confirm"), timeout=WAIT)
+            await employee.wait_for_bot_text("Du har bekræftet aftalen", timeout=WAIT)
+            assert "Bekræftet af begge" in text_of(await employee.card_json(-1))
+            told = await manager.wait_for_bot_text("har bekræftet aftalen", timeout=WAIT)
+            await manager.wait_for_card_count(manager_cards + 1, timeout=WAIT)
+            await told.scroll_into_view_if_needed()  # the notice, then the agreement
+            await manager.screenshot(ARTIFACTS, "two-manager-confirmed")
     finally:
         await bot.stop()
 
