@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import math
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -315,7 +316,10 @@ async def test_the_sync_logs_no_names_even_when_graph_fails(server, store, caplo
         await drain(syncer(store, client, settings))
     assert len(server.items(LIST)) == 30
     logged = caplog.text
-    assert "graph POST answered" in logged  # the failures were logged ...
+    assert sum(server.stats.faults.values()) > 0
+    # The failures were logged (which requests the faults hit depends on the order in which
+    # the concurrent requests arrive: a POST, a PUT, or a batch entry throttled) ...
+    assert re.search(r"graph [A-Z]+ answered \d+|graph asks to wait", logged)
     for private in ("Medarbejder Nr.", "Lone Leder", "Ærø", "Teknik og Miljø"):
         assert private not in logged  # ... without a name or a unit
 
