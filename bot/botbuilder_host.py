@@ -16,6 +16,7 @@ from botbuilder.schema import (
 )
 from msrest.exceptions import DeserializationError
 
+from bot.activity_json import reference_json
 from bot.adapter import create_adapter
 from bot.card_message import card_message
 from bot.host import ActivityUnreadable
@@ -30,7 +31,7 @@ from store.conversations import ConversationStore
 def _reference_of(activity: Activity) -> dict[str, Any]:
     reference = TurnContext.get_conversation_reference(activity)
     reference.activity_id = None
-    return reference.serialize()
+    return reference_json(reference)
 
 
 PARTS = SdkParts(

@@ -19,11 +19,9 @@ Why not botbuilder's client for these three: its msrest client hands every reque
 thread, which made the p99 at 50 conversations miss its budget) and serialises the free-form
 JSON of a card value by value in Python. Here only public APIs are used:
 
-- the typed part of the Activity is serialised with the schema model's own ``serialize()``;
-  the free-form JSON the reference types as "object" (an attachment's ``content``, the
-  activity's ``value`` and ``channelData``), when it is plain JSON, is written as it is by the
-  json module, which is what msrest makes of it too; anything else (a model, a date) goes
-  through ``serialize()`` whole;
+- the Activity is written by bot/activity_json.py: the plain fields of a bot's message
+  directly, with the schema's key names, and anything else by the schema model's own
+  ``serialize()``; either way the same JSON msrest writes;
 - the token comes from the app credentials' ``get_access_token()``, which can block (msal
   may call Entra), so it runs on a thread, and is kept for a few minutes (below);
 - the proxy comes from the environment (``HTTPS_PROXY``/``HTTP_PROXY`` through the standard
@@ -38,7 +36,6 @@ own client, unchanged.
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import os
 import time
@@ -49,8 +46,10 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import aiohttp
-from botbuilder.schema import Activity, Attachment, ResourceResponse
+from botbuilder.schema import Activity, ResourceResponse
 from botframework.connector.auth import AppCredentials, AuthenticationConstants
+
+from bot.activity_json import activity_body
 
 #: The statuses the reference answers these operations with.
 ACCEPTED = (200, 201, 202)
@@ -133,39 +132,6 @@ class Token:
     def forget(self) -> None:
         """After a 401: the next request asks the credentials again."""
         self._value = None
-
-
-def _plain_json(value: Any) -> bool:
-    return isinstance(value, (dict, list))
-
-
-def activity_body(activity: Activity) -> bytes:
-    """The Activity as the reference's JSON, UTF-8."""
-    envelope = copy.copy(activity)
-    free: dict[str, Any] = {}
-    for name in ("value", "channel_data"):
-        if _plain_json(getattr(activity, name, None)):
-            free[name] = getattr(activity, name)
-            setattr(envelope, name, None)
-    contents: dict[int, Any] = {}
-    if activity.attachments:
-        envelope.attachments = []
-        for i, attachment in enumerate(activity.attachments):
-            if isinstance(attachment, Attachment) and _plain_json(attachment.content):
-                contents[i] = attachment.content
-                attachment = copy.copy(attachment)
-                attachment.content = None
-            envelope.attachments.append(attachment)
-    body = envelope.serialize()
-    for name, key in (("value", "value"), ("channel_data", "channelData")):
-        if name in free:
-            body[key] = free[name]
-    for i, content in contents.items():
-        body["attachments"][i]["content"] = content
-    try:
-        return json.dumps(body, ensure_ascii=False).encode()
-    except (TypeError, ValueError):  # not plain JSON after all: the model writes it all
-        return json.dumps(activity.serialize(), ensure_ascii=False).encode()
 
 
 class Conversations:
@@ -255,7 +221,11 @@ class Conversations:
             answer = json.loads(text) if text.strip() else None
         except ValueError:  # accepted, with no ResourceResponse to read
             answer = None
-        return ResourceResponse.deserialize(answer) if isinstance(answer, dict) else None
+        if not isinstance(answer, dict):
+            return None
+        # The schema's ResourceResponse is {"id": string}.
+        found = answer.get("id")
+        return ResourceResponse(id=found if isinstance(found, str) else None)
 
 
 class BotConnectorClient:
