@@ -189,6 +189,14 @@ class SqliteThread:
         async with self._lock:
             return await self.call(lambda: _read(self.engine, statement, parameters))
 
+    async def write(self, statement: Executable, parameters: Parameters = None) -> Rows:
+        """One statement in a write transaction of its own: begin, run, commit (or roll
+        back), all in one hop."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            return await self.call(lambda: _write(self.engine, statement, parameters))
+
     async def close(self) -> None:
         await self.call(self.engine.dispose)
         self._executor.shutdown(wait=True)
@@ -207,6 +215,17 @@ def _read(engine: Engine, statement: Executable, parameters: Parameters) -> Rows
         rows = Rows(conn.execute(statement, parameters))
         conn.commit()
         return rows
+
+
+def _write(engine: Engine, statement: Executable, parameters: Parameters) -> Rows:
+    conn = _begin(engine, write=True)
+    try:
+        rows = Rows(conn.execute(statement, parameters))
+    except BaseException:
+        _end(conn, commit=False)
+        raise
+    _end(conn, commit=True)
+    return rows
 
 
 def _end(conn: Connection, *, commit: bool) -> None:

@@ -322,6 +322,14 @@ class Database:
         async with self.connection() as conn:
             return await conn.execute(_statement(statement), dict(params or {}))
 
+    async def write(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Rows:
+        """One statement in a write transaction of its own (on SQLite one hop to its
+        thread); its ``rowcount`` tells what it changed."""
+        if self._sqlite is not None:
+            return await self._sqlite.write(statement, dict(params or {}))
+        async with self.transaction() as conn:
+            return await conn.execute(statement, dict(params or {}))
+
     async def fetchone(
         self, statement: Executable | str, params: Mapping[str, Any] | None = None
     ) -> RowMapping | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, insert, select, update
+from sqlalchemy import RowMapping, Select, bindparam, insert, select, update
 
 from core.action_items import items_for
 from core.answers import AgreementRecord, DialogueAnswers
@@ -67,6 +67,10 @@ def _changes(dialogue: Dialogue) -> dict[str, Any]:
     }
 
 
+def _update_parameters(dialogue: Dialogue, expected_version: int) -> dict[str, Any]:
+    return {**_changes(dialogue), "dialogue": dialogue.id, "expected_version": expected_version}
+
+
 def adding(db: Database, dialogue: Dialogue) -> Any:
     """The insert of a new dialogue that does nothing when a unique key is taken."""
     now = utc_now()
@@ -86,6 +90,12 @@ def adding(db: Database, dialogue: Dialogue) -> Any:
 
 
 _SELECT: Select[Any] = select(dialogues)
+# Built once, for every submit of a step: the dialogue by id, and the compare-and-set save
+# (its SET clause comes from the columns in the parameters, _changes).
+_GET = _SELECT.where(d.id == bindparam("dialogue"))
+_UPDATE = update(dialogues).where(
+    d.id == bindparam("dialogue"), d.version == bindparam("expected_version")
+)
 
 
 def unit_now(employee_id: str) -> Any:
@@ -120,7 +130,7 @@ class DialogueStore:
         return existing
 
     async def get(self, dialogue_id: str) -> Dialogue | None:
-        row = await self.db.fetchone(_SELECT.where(d.id == dialogue_id))
+        row = await self.db.fetchone(_GET, {"dialogue": dialogue_id})
         return _dialogue(row) if row else None
 
     async def for_manager(self, manager_id: str) -> list[Dialogue]:
@@ -138,18 +148,14 @@ class DialogueStore:
 
     @staticmethod
     async def _update(conn: StoreConnection, dialogue: Dialogue, expected_version: int) -> bool:
-        result = await conn.execute(
-            update(dialogues)
-            .where(d.id == dialogue.id, d.version == expected_version)
-            .values(**_changes(dialogue))
-        )
+        result = await conn.execute(_UPDATE, _update_parameters(dialogue, expected_version))
         return result.rowcount == 1
 
     async def save(self, dialogue: Dialogue, expected_version: int) -> bool:
         """Store ``dialogue`` if nobody changed it since ``expected_version``; False if stale."""
         dialogue.updated_at = utc_now()
-        async with self.db.transaction() as conn:
-            return await self._update(conn, dialogue, expected_version)
+        result = await self.db.write(_UPDATE, _update_parameters(dialogue, expected_version))
+        return result.rowcount == 1
 
     async def conclude(
         self, dialogue: Dialogue, expected_version: int, record: AgreementRecord

@@ -6,12 +6,14 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from store.database import Database, utc_now
 from store.schema import bot_state
 
 c = bot_state.c
+#: Built once: a chat's pointer is read on every turn (bot/dialogue_pointer.py).
+_READ = select(c.key, c.etag, c.data).where(c.key.in_(bindparam("keys", expanding=True)))
 
 
 class ETagConflict(Exception):
@@ -26,7 +28,7 @@ class KeyValueStore:
         """{key: (etag, data)} for the keys that exist."""
         if not keys:
             return {}
-        rows = await self.db.fetchall(select(c.key, c.etag, c.data).where(c.key.in_(keys)))
+        rows = await self.db.fetchall(_READ, {"keys": list(keys)})
         return {r["key"]: (r["etag"], json.loads(r["data"])) for r in rows}
 
     async def write(self, changes: dict[str, tuple[str | None, Any]]) -> dict[str, str]:

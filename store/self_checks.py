@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import RowMapping, select, update
+from sqlalchemy import RowMapping, bindparam, select, update
 
 from core.answers import SelfCheckAnswers
 from core.self_check import DONE, IN_PROGRESS, SelfCheck
@@ -12,6 +12,13 @@ from store.database import Database, utc_now
 from store.schema import self_checks
 
 c = self_checks.c
+#: Built once: the manager's card shows the employee's newest self-check on every step.
+_LATEST = (
+    select(self_checks)
+    .where(c.employee_id == bindparam("employee"), c.state == bindparam("state"))
+    .order_by(c.updated_at.desc(), c.id.desc())
+    .limit(1)
+)
 
 
 def _self_check(row: RowMapping) -> SelfCheck:
@@ -65,12 +72,7 @@ class SelfCheckStore:
         return _self_check(row) if row else None
 
     async def _latest(self, employee_id: str, state: str) -> SelfCheck | None:
-        row = await self.db.fetchone(
-            select(self_checks)
-            .where(c.employee_id == employee_id, c.state == state)
-            .order_by(c.updated_at.desc(), c.id.desc())
-            .limit(1)
-        )
+        row = await self.db.fetchone(_LATEST, {"employee": employee_id, "state": state})
         return _self_check(row) if row else None
 
     async def open_for(self, employee_id: str) -> SelfCheck | None:
