@@ -2,7 +2,8 @@
 
 Every ``{{ value }}`` in a template is written as a JSON literal (string, number, list …), so
 no text can break the card's JSON, whatever a user typed. Templates therefore write
-``"text": {{ title }}`` without quotes. Macro output (already JSON) passes through as is.
+``"text": {{ title }}`` without quotes. Macro output and the elements of cards/elements.py
+(already JSON, as Markup) pass through as is.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
+
+from cards.elements import ELEMENTS
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 #: Teams accepts bot messages up to 100 KB; keep cards well under it.
@@ -44,6 +47,7 @@ class CardRenderer:
             lstrip_blocks=True,
             auto_reload=False,  # templates are read once: no file check on every render
         )
+        self.env.globals.update(ELEMENTS)  # text(), submit(), input() … (cards/elements.py)
 
     def render(self, name: str, **context: Any) -> dict[str, Any]:
         text = self.env.get_template(f"{name}.json.j2").render(**context)
