@@ -4,8 +4,10 @@ replies, tell other users). The SDK's side of a turn is a :class:`bot.turn_port.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
+from typing import Any
 
 from bot.activity_facts import actor_of, adds_the_bot, card_data
 from bot.dialogue_pointer import DialoguePointer
@@ -115,14 +117,15 @@ class HomeWorkBot:
             )
 
     async def _deliver(self, turn: Turn, result: TurnResult) -> None:
-        reply_to = turn.activity.reply_to_id
-        if result.replace is not None and reply_to:
-            try:
-                await turn.replace(result.replace, reply_to)
-            except Exception as error:  # noqa: BLE001 - the answer still goes out
-                log.warning("could not replace the submitted card: %s", type(error).__name__)
+        """Replace the submitted card and send the replies, both at once (two requests to
+        the Bot Connector that do not wait for each other); then tell the others."""
+        card, reply_to = result.replace, turn.activity.reply_to_id
+        jobs = []
+        if card is not None and reply_to:
+            jobs.append(self._replace(turn, card, reply_to))
         if result.replies:
-            await turn.send(result.replies)
+            jobs.append(turn.send(result.replies))
+        await asyncio.gather(*jobs)  # a failed send fails the turn (on_error tells the user)
         for notice in result.notify:
             sent = notice.user_id is not None and await self.proactive.send(
                 notice.user_id, notice.replies, turn
@@ -130,6 +133,14 @@ class HomeWorkBot:
             said = notice.if_reached if sent else notice.if_unreachable
             if said:
                 await turn.send([Reply(text=said)])
+
+    @staticmethod
+    async def _replace(turn: Turn, card: dict[str, Any], activity_id: str) -> None:
+        """A card that cannot be replaced stays as it was: the answer still goes out."""
+        try:
+            await turn.replace(card, activity_id)
+        except Exception as error:  # noqa: BLE001 - the answer still goes out
+            log.warning("could not replace the submitted card: %s", type(error).__name__)
 
     async def _on_invoke(self, turn: Turn) -> dict | None:
         """Action.Execute (adaptiveCard/action) is answered like a submit; our own cards use
