@@ -317,10 +317,13 @@ class Database:
             await pooled.commit()
 
     async def _read(self, statement: Executable | str, params: Mapping[str, Any] | None) -> Rows:
+        """One statement on its own, in autocommit mode on both engines (on PostgreSQL no
+        BEGIN and COMMIT round trips around it)."""
         if self._sqlite is not None:
             return await self._sqlite.read(_statement(statement), dict(params or {}))
-        async with self.connection() as conn:
-            return await conn.execute(_statement(statement), dict(params or {}))
+        async with self.engine.connect() as pooled:
+            conn = await pooled.execution_options(isolation_level="AUTOCOMMIT")
+            return Rows(await conn.execute(_statement(statement), dict(params or {})))
 
     async def write(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Rows:
         """One statement in a write transaction of its own (on SQLite one hop to its
