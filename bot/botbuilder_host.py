@@ -17,6 +17,7 @@ from botbuilder.schema import (
 from msrest.exceptions import DeserializationError
 
 from bot.activity_json import reference_json
+from bot.activity_read import read_activity
 from bot.adapter import create_adapter
 from bot.card_message import card_message
 from bot.host import ActivityUnreadable
@@ -93,7 +94,7 @@ class BotbuilderHost(SdkHost):
 
     def read(self, body: dict[str, Any]) -> Activity:
         try:
-            return Activity().deserialize(body)
+            return read_activity(body)
         except (DeserializationError, ValueError, TypeError, AttributeError):
             raise ActivityUnreadable from None
 
