@@ -26,10 +26,9 @@ conversations at people's pace. At people's pace ``ms/turn`` is wall time per tu
 the people's pauses; compare cpu, p50 and p99 there.
 
 Until 2026-12-01 the PostgreSQL bot was sent plain messages instead of the dialogue, so
-earlier figures for ``dialog-pg`` are an echo's. Measured 2026-12-01 with the
-dialogue on both (one conversation back to back, 1,000 warm turns, load about 1 from other
-work): SQLite 13.1 ms CPU and 16.4 ms wall per turn, PostgreSQL 14.0 ms CPU and 19.5 ms wall
-(1.19x); at people's pace SQLite's p99 was 72-89 ms on a shared machine, over the goal.
+earlier figures for ``dialog-pg`` are an echo's. The figures of each release are in the
+closing notes of the issues; CPU per turn (``cpu ms``, read from /proc) is the figure least
+disturbed by other work on the machine, p99 at people's pace the most.
 """
 
 from __future__ import annotations
