@@ -12,23 +12,24 @@ it costs the same) and a month.
 
     python -m bench.overview [--employees 6000] [--units 60] [--repeat 5] [--engines sqlite,postgresql]
 
-Measured 2026-12-02 01:53 UTC on the shared 2-core development machine (load average 1.5–1.9
-from other work during the run), SQLite 3.40 and the private PostgreSQL cluster, year 2026
-(49 weeks begun), k = 5, median of 5:
+Measured 2026-12-02 05:11 UTC on the shared 2-core development machine (load average
+2.6–3.1 from other work during the runs), SQLite 3.40 and the private PostgreSQL cluster,
+year 2026 (49 weeks begun), k = 5, median of 5; before = the code without the pulse counts
+(revision 0007) and the leaner table, run just before:
 
-    engine      size                  year     per employee   one unit's viewer   a month
-    sqlite      one unit (100)        43 ms       0.43 ms              -               -
-    sqlite      municipality (6000)  1136 ms      0.19 ms          1005 ms          463 ms
-    postgresql  one unit (100)        96 ms       0.96 ms              -               -
-    postgresql  municipality (6000)  1299 ms      0.22 ms          1016 ms          538 ms
+    engine      size                  year (before)     per employee   one unit's viewer   a month
+    sqlite      one unit (100)        46 ms  (91)         0.46 ms              -               -
+    sqlite      municipality (6000)  928 ms  (1869)       0.16 ms            870 ms          433 ms
+    postgresql  one unit (100)        67 ms  (78)         0.67 ms              -               -
+    postgresql  municipality (6000) 1189 ms  (1313)       0.20 ms           1115 ms          434 ms
 
-The cost per employee at full size is 0.44 (SQLite) and 0.23 (PostgreSQL) of one unit's
-(limit 1.2): no worse than linear. Earlier runs the same day gave 1.06–1.54 s for the
-municipality's year, depending on the machine's load. The municipality's year is NOT yet well
-under 1 s: with the machine quiet, the counts take about 0.4 s (most of it the index scan of
-206,000 pulse answers), building the table 0.13 s and the suppression 0.2 s (Python over
-38,000 cells and 17,000 sums, most of them the 49 weeks × 5 pulse topics). Seeding 6,000
-employees takes 4 s (SQLite) and 7 s (PostgreSQL).
+The cost per employee at full size is 0.34 (SQLite) and 0.29 (PostgreSQL) of one unit's
+(limit 1.2). The municipality's year is NOT yet well under 0.5 s. The pulses are now read
+from pulse_counts (about 0.01–0.02 s instead of the scan of 206,000 answers); what is left,
+measured apart on the same loaded machine, is the other counts (0.35 s on PostgreSQL, 0.5 s
+on SQLite: the self-checks' JSON and the reminder ledger most) and building and suppressing
+the table (0.45–0.55 s, down from 0.65–0.8 s: 19,000 published cells, 17,000 sums).
+Seeding 6,000 employees takes 5 s (SQLite) and 10 s (PostgreSQL).
 """
 
 from __future__ import annotations

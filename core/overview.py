@@ -41,7 +41,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from core import policy as policies
@@ -68,9 +68,11 @@ NO_UNIT = ""
 HIDDEN = Cell(value=None, suppressed=True)
 
 
+@lru_cache(maxsize=4096)
 def _shown(value: float) -> Cell:
-    """A published cell. Built without validation: the whole municipality's overview has
-    some 20,000 cells, and each value here is a float already."""
+    """A published cell. Built without validation, and once per value (the model is frozen,
+    so cells of the same value can be one object): the whole municipality's overview has
+    some 20,000 cells, of a few hundred different values (counts, shares to one decimal)."""
     return Cell.model_construct(value=value, suppressed=False)
 
 
@@ -249,23 +251,37 @@ class Grid:
     ) -> None:
         """Rows ``units`` (and the municipality as their sum) by ``columns``, each row's
         total in the table ``total`` (shared by tables of the same population)."""
+        by_row = {u: [value(u, c) for c in columns] for u in units}
+        self._add(name, total, units, columns, by_row, zero_protected)
+
+    def _add(
+        self,
+        name: str,
+        total: str,
+        units: Sequence[str],
+        columns: Sequence[str],
+        by_row: dict[str, list[int]],
+        zero_protected: Iterable[str],
+    ) -> None:
+        """``table`` with each unit's values given, in column order."""
         protected = set(zero_protected)
-        rows: list[str | None] = [*units, None]
-        for u in units:
-            for c in columns:
-                self.values[(name, u, c)] = value(u, c)
+        values, lines = self.values, self.lines
+        rows: dict[str | None, list[int]] = {u: v for u, v in by_row.items()}
+        # The municipality's row is the units' sum.
+        rows[None] = [sum(column) for column in zip(*by_row.values(), strict=True)] or [
+            0 for _ in columns
+        ]
+        for row, row_values in rows.items():
+            keys = tuple((name, row, c) for c in columns)
+            values.update(zip(keys, row_values, strict=True))
+            row_total = sum(row_values)
+            values.setdefault((total, row, ""), row_total)
+            lines.append(Line((total, row, ""), keys))
+            if protected and row_total > 0:
+                self.protect_zero.update((name, row, c) for c in protected)
         for c in columns:
-            self.values[(name, None, c)] = sum(self.values[(name, u, c)] for u in units)
-        for row in rows:
-            row_total = sum(self.values[(name, row, c)] for c in columns)
-            self.values.setdefault((total, row, ""), row_total)
-            self.lines.append(Line((total, row, ""), tuple((name, row, c) for c in columns)))
-            for c in protected:
-                if row_total > 0:
-                    self.protect_zero.add((name, row, c))
-        for c in columns:
-            self.lines.append(Line((name, None, c), tuple((name, u, c) for u in units)))
-        self.lines.append(Line((total, None, ""), tuple((total, u, "") for u in units)))
+            lines.append(Line((name, None, c), tuple((name, u, c) for u in units)))
+        lines.append(Line((total, None, ""), tuple((total, u, "") for u in units)))
 
     def shares(
         self,
@@ -276,14 +292,11 @@ class Grid:
         problems: Callable[[str], int],
     ) -> None:
         """A share as a table of two parts: with the problem, and (protected at 0) without."""
-        self.table(
-            name,
-            total,
-            units,
-            ("problem", "ok"),
-            lambda u, c: problems(u) if c == "problem" else denominator(u) - problems(u),
-            zero_protected=("ok",),
-        )
+        by_row: dict[str, list[int]] = {}
+        for u in units:
+            p = problems(u)
+            by_row[u] = [p, denominator(u) - p]
+        self._add(name, total, units, ("problem", "ok"), by_row, ("ok",))
 
 
 def _count2(table: Mapping[tuple[str, str], int], second: str, unit: str) -> int:

@@ -25,9 +25,9 @@ Pure functions, no I/O; ``tests/test_overview_anonymity.py`` attacks the result.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 
 Key = Hashable
 
@@ -38,10 +38,12 @@ class Line:
 
     total: Key
     parts: tuple[Key, ...]
+    #: The total and the parts. Made once here: a whole year's table has 17,000 lines, read
+    #: many times over (a cached_property takes a lock at every first read).
+    members: tuple[Key, ...] = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def members(self) -> tuple[Key, ...]:
-        return (self.total, *self.parts)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "members", (self.total, *self.parts))
 
 
 def primary(
@@ -70,8 +72,7 @@ def _by_lines(
     hidden: set[Key],
 ) -> None:
     """Step 2 to its fixed point: a work list of the lines with exactly one hidden member."""
-    members = [ln.members for ln in lines]
-    count = [sum(m in hidden for m in ms) for ms in members]
+    count = [len(hidden.intersection(ln.members)) for ln in lines]
     todo = [n for n, c in enumerate(count) if c == 1]
     while todo:
         n = todo.pop()
@@ -89,7 +90,7 @@ def _by_lines(
 
 def determined(lines: Sequence[Line], values: Mapping[Key, int], hidden: set[Key]) -> set[Key]:
     """The hidden cells whose value the lines fix exactly, given every shown cell."""
-    relevant = [ln for ln in lines if any(m in hidden for m in ln.members)]
+    relevant = [ln for ln in lines if not hidden.isdisjoint(ln.members)]
     # Connected groups of hidden cells (lines join them): each is solved on its own.
     parent: dict[Key, Key] = {}
 
@@ -174,10 +175,10 @@ def suppress(
     forced_cells = frozenset(forced)
     hidden = primary(values, k, zero_protected, forced_cells)
     sensitive = {c for c in hidden if values[c] > 0 or c in zero_protected}
-    by_cell: dict[Key, list[int]] = {}
+    by_cell: defaultdict[Key, list[int]] = defaultdict(list)
     for n, ln in enumerate(lines):
         for m in ln.members:
-            by_cell.setdefault(m, []).append(n)
+            by_cell[m].append(n)
     while True:
         _by_lines(lines, by_cell, values, hidden)
         leaks = determined(lines, values, hidden) & sensitive

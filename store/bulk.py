@@ -9,13 +9,17 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from store import pulse_counts
 from store.database import Database
-from store.schema import metadata
+from store.schema import metadata, pulse_answers
 
 
 async def insert_rows(db: Database, tables: Mapping[str, Sequence[dict[str, Any]]]) -> None:
-    """Insert ``tables`` (table name → rows), in the order given, in one transaction."""
+    """Insert ``tables`` (table name → rows), in the order given, in one transaction; pulse
+    answers are counted for the overview in it, as ``ReminderStore.save_pulse`` does."""
     async with db.transaction() as conn:
         for name, rows in tables.items():
             if rows:
                 await conn.execute(insert(metadata.tables[name]), list(rows))
+        if tables.get(pulse_answers.name):
+            await pulse_counts.rebuild(conn)

@@ -55,13 +55,13 @@ from store.schema import (
     action_items,
     agreements,
     dialogues,
-    pulse_answers,
+    pulse_counts,
     reminder_ledger,
     self_checks,
 )
 
 d, a, i = dialogues.c, agreements.c, action_items.c
-s, p, r = self_checks.c, pulse_answers.c, reminder_ledger.c
+s, pc, r = self_checks.c, pulse_counts.c, reminder_ledger.c
 
 
 async def load_overview(
@@ -275,29 +275,14 @@ async def overview_counts(db: Database, day: date, weeks: Sequence[str]) -> Coun
             for t in TOPICS:
                 counts.self_check_problems[(u, t)] = int(row[t] or 0)
 
-        # The weekly pulses of the period's weeks, by the unit at the time of the answer
-        # (from the index pulse_answers_by_week: no answer's JSON is read).
+        # The weekly pulses of the period's weeks, by the unit at the time of the answer,
+        # as counted when they were saved (store/pulse_counts.py): no answer is read.
         if weeks:
-            for row in await rows(
-                select(
-                    p.unit,
-                    p.week,
-                    func.count().label("n"),
-                    *(
-                        func.sum(p.problems.op(">>")(n).op("&")(1)).label(t)
-                        for n, t in enumerate(PULSE_TOPICS)
-                    ),
-                )
-                .where(p.week.in_(list(weeks)))
-                .group_by(p.week, p.unit)
-            ):
-                u, w = row["unit"] or NO_UNIT, row["week"]
-                counts.pulses[(u, w)] = counts.pulses.get((u, w), 0) + row["n"]
+            for row in await rows(select(pulse_counts).where(pc.week.in_(list(weeks)), pc.n > 0)):
+                u, w = row["unit"], row["week"]
+                counts.pulses[(u, w)] = row["n"]
                 for t in PULSE_TOPICS:
-                    key = (u, w, t)
-                    counts.pulse_problems[key] = counts.pulse_problems.get(key, 0) + int(
-                        row[t] or 0
-                    )
+                    counts.pulse_problems[(u, w, t)] = row[t]
 
         # Whom the weekly pulse could not reach, by their newest ledger row by then.
         last_row = (

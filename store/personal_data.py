@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Delete, Select, Update, delete, not_, or_, select, true, update
 
 from core.requests import HANDLED
+from store import pulse_counts
 from store.database import Database
 from store.schema import (
     action_items,
@@ -172,7 +173,6 @@ class PersonalData:
                 .where(conversation_requests.c.manager_id == user_id)
                 .values(manager_name=ERASED),
             ),
-            ("pulse_answers", delete(pulse_answers).where(pulse_answers.c.employee_id == user_id)),
             (
                 "reminder_preferences",
                 delete(reminder_preferences).where(reminder_preferences.c.user_id == user_id),
@@ -183,6 +183,9 @@ class PersonalData:
         async with self.db.transaction() as conn:
             for kind, statement in steps:
                 counts[kind] = (await conn.execute(statement)).rowcount
+            counts["pulse_answers"] = await pulse_counts.delete_pulses(
+                conn, pulse_answers.c.employee_id == user_id
+            )
         return counts
 
     async def purge_self_checks(self, now: datetime, retention_days: int) -> int:
@@ -243,7 +246,4 @@ class PersonalData:
         the last two weeks; older answers are kept no longer than the setting says."""
         cutoff = (now - timedelta(days=retention_days)).isoformat()
         async with self.db.transaction() as conn:
-            result = await conn.execute(
-                delete(pulse_answers).where(pulse_answers.c.created_at < cutoff)
-            )
-            return result.rowcount
+            return await pulse_counts.delete_pulses(conn, pulse_answers.c.created_at < cutoff)

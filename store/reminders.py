@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, tuple_, update
 
 from core.reminders import problem_mask
+from store import pulse_counts
 from store.database import Database, utc_now
 from store.dialogues import unit_now
 from store.schema import (
@@ -315,21 +316,33 @@ class ReminderStore:
     # --- pulse answers --------------------------------------------------------------------
 
     async def save_pulse(self, employee_id: str, week: str, answers: dict[str, str]) -> bool:
-        """Store the week's pulse; False when that week was answered already."""
+        """Store the week's pulse and count it for the overview; False (and nothing counted)
+        when that week was answered already."""
+        problems = problem_mask(answers)
         async with self.db.transaction() as conn:
-            result = await conn.execute(
-                self.db.insert(pulse_answers)
-                .values(
-                    employee_id=employee_id,
-                    week=week,
-                    answers=json.dumps(answers),
-                    created_at=utc_now(),
-                    unit=unit_now(employee_id),
-                    problems=problem_mask(answers),
+            inserted = (
+                (
+                    await conn.execute(
+                        self.db.insert(pulse_answers)
+                        .values(
+                            employee_id=employee_id,
+                            week=week,
+                            answers=json.dumps(answers),
+                            created_at=utc_now(),
+                            unit=unit_now(employee_id),
+                            problems=problems,
+                        )
+                        .on_conflict_do_nothing()
+                        .returning(pulse.unit)
+                    )
                 )
-                .on_conflict_do_nothing()
+                .mappings()
+                .first()
             )
-            return result.rowcount == 1
+            if inserted is None:
+                return False
+            await pulse_counts.count(conn, self.db.engine_name, week, inserted["unit"], problems)
+            return True
 
     async def pulses(self, employee_id: str, weeks: list[str]) -> dict[str, dict[str, str]]:
         if not weeks:

@@ -305,6 +305,24 @@ pulse_answers = Table(
     Index("pulse_answers_by_week", "week", "unit", "problems"),
 )
 
+#: The pulse answers counted per (ISO week, unit) as they are saved (revision 0007), so the
+#: anonymous overview reads a few rows per week instead of every answer: ``n`` answers, and
+#: per pulse topic how many of them marked it a problem (store/pulse_counts.py keeps them
+#: equal to what a scan of pulse_answers gives). ``unit`` is "" for "unit not given".
+pulse_counts = Table(
+    "pulse_counts",
+    metadata,
+    Column("week", Text, nullable=False),
+    Column("unit", Text, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("breaks", Integer, nullable=False),
+    Column("workstation", Integer, nullable=False),
+    Column("colleagues", Integer, nullable=False),
+    Column("work_life", Integer, nullable=False),
+    Column("rest", Integer, nullable=False),
+    PrimaryKeyConstraint("week", "unit"),
+)
+
 #: Named leases (the reminders' sender): who holds it until when.
 leases = Table(
     "leases",

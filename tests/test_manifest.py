@@ -39,6 +39,9 @@ SETTING_KEYS = (
 )
 DA_COMMANDS = ["hjælp", "start", "fortsæt", "status", "afbryd", "selvtjek"]
 EN_COMMANDS = ["help", "start", "continue", "status", "cancel", "self-check"]
+#: The overview answers only in the personal chat (a group chat would see the figures), so
+#: only the personal list offers it.
+DA_PERSONAL, EN_PERSONAL = [*DA_COMMANDS, "overblik"], [*EN_COMMANDS, "overview"]
 
 
 def run_build(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
@@ -267,8 +270,10 @@ def test_commands_are_listed_for_personal_and_group_chat(package: Path) -> None:
     assert bot["scopes"] == ["personal", "groupChat"]
     assert bot["supportsFiles"] is False
     assert [cl["scopes"] for cl in bot["commandLists"]] == [["personal"], ["groupChat"]]
+    personal, group = bot["commandLists"]
+    assert [c["title"] for c in personal["commands"]] == DA_PERSONAL
+    assert [c["title"] for c in group["commands"]] == DA_COMMANDS
     for command_list in bot["commandLists"]:
-        assert [c["title"] for c in command_list["commands"]] == DA_COMMANDS
         assert all(c["description"] for c in command_list["commands"])
 
 
@@ -278,10 +283,11 @@ def test_language_files_cover_the_same_texts() -> None:
     assert set(da) == set(en)
     assert da["name.short"] == "Hjemmearbejde"
     assert da["name.full"] == "Hjemmearbejdsdialog"
-    for lang, titles in ((da, DA_COMMANDS), (en, EN_COMMANDS)):
-        for li in range(2):
+    for lang, lists in ((da, (DA_PERSONAL, DA_COMMANDS)), (en, (EN_PERSONAL, EN_COMMANDS))):
+        for li, titles in enumerate(lists):
             keys = [f"bots[0].commandLists[{li}].commands[{ci}].title" for ci in range(len(titles))]
             assert [lang[k] for k in keys] == titles
+        assert f"bots[0].commandLists[1].commands[{len(lists[1])}].title" not in lang
 
 
 # ------------------------------------------------------------------ the validator bites

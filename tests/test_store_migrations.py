@@ -117,6 +117,7 @@ async def test_a_file_of_the_release_upgrades_in_place_with_nothing_lost(release
         "alembic_version": 1,
         "action_items": 0,
         "conversation_requests": 0,
+        "pulse_counts": 1,
     }
     assert rows(release_file, "SELECT version_num FROM alembic_version") == [(head(),)]
 

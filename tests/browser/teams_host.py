@@ -7,8 +7,10 @@ dist/umd/MicrosoftTeams.js: ``initializeCommunication``, ``handleIncomingMessage
 - the host answers on the tab's window with ``{id, uuidAsString, args}``;
 - ``initialize`` is answered with ``[frameContext, hostClientType, runtimeConfig (JSON),
   clientSupportedSDKVersion]``; ``getContext`` with ``[legacy context]`` (``locale``,
-  ``entityId``, ``userObjectId``, ``tid``...); ``authentication.getAuthToken`` with
-  ``[true, token]`` or ``[false, reason]``.
+  ``entityId``, ``userObjectId``, ``tid``, ``theme``...); ``authentication.getAuthToken``
+  with ``[true, token]`` or ``[false, reason]``;
+- a theme change reaches the tab as ``{func: "themeChange", args: [theme]}`` without an id
+  (the host page's ``setTheme(theme)`` sends it, as Teams does when the user switches).
 
 teams-js accepts messages from its own origin (``verifyIncomingMessageOrigin``), so the host
 is served at the bot's origin by the browser itself (``page.route``); the bot has no such
@@ -38,6 +40,11 @@ _HOST = """<!DOCTYPE html>
 <script>
 const HOST = __HOST__;
 window.hostCalls = [];
+window.setTheme = (theme) => {
+  HOST.theme = theme;
+  document.getElementById("tab").contentWindow.postMessage(
+    { func: "themeChange", args: [theme] }, new URL(HOST.src).origin);
+};
 window.addEventListener("message", (event) => {
   const m = event.data;
   if (!m || typeof m.func !== "string") return;
@@ -47,7 +54,7 @@ window.addEventListener("message", (event) => {
     args = ["content", "web", JSON.stringify(HOST.runtime), "2.58.0"];
   } else if (m.func === "getContext") {
     args = [{ locale: HOST.locale, entityId: "overview", frameContext: "content",
-              hostClientType: "web", userObjectId: HOST.user, tid: HOST.tenant,
+              hostClientType: "web", userObjectId: HOST.user, tid: HOST.tenant, theme: HOST.theme,
               appSessionId: "test-session", sessionId: "test-session" }];
   } else if (m.func === "authentication.getAuthToken") {
     args = HOST.token ? [true, HOST.token] : [false, HOST.failure];
@@ -69,10 +76,14 @@ async def open_in_host(
     user: str = "",
     tenant: str = "",
     failure: str = "FailedToGetToken",
+    theme: str = "default",
 ) -> None:
     """Open ``tab_path`` of ``base_url`` framed by the test host, which hands out ``token``
-    (None: getAuthToken fails with ``failure``)."""
+    (None: getAuthToken fails with ``failure``) and reports Teams' ``theme`` (default, dark
+    or contrast)."""
     host = {
+        "src": base_url + tab_path,
+        "theme": theme,
         "runtime": _RUNTIME,
         "locale": locale,
         "user": user,

@@ -10,6 +10,8 @@ sends to /api/overview. Tokens come from the local Entra ID issuer (tests/overvi
   figure, no chart, a friendly message.
 - HR narrows the page to one unit with the keyboard, and the CSV download holds that unit.
 - axe-core finds no WCAG 2.1 A/AA violation on the page, in Danish and in English.
+- Teams' dark and high-contrast themes (and, outside Teams, the browser's dark scheme) turn
+  the page and its charts dark, with no WCAG 2.1 AA violation either.
 
 Screenshots land in artifacts/browser/overview-*.png; the page's time to first chart
 (performance marks in web/static/overview.js) is printed and saved in
@@ -227,3 +229,62 @@ async def test_hr_narrows_to_one_unit_by_keyboard_and_downloads_its_figures(
             and "Kultur" not in exported
             and "Borgerservice" not in exported
         )
+
+
+async def chart_colours(frame: Frame) -> list[str]:
+    colours: list[str] = await frame.eval_on_selector_all(
+        "canvas", "cs => cs.map(c => Chart.getChart(c).data.datasets[0].borderColor)"
+    )
+    return colours
+
+
+async def test_in_teams_dark_and_high_contrast_themes_the_page_follows_and_stays_readable(
+    signed_in_bot, overview_issuer: OpenIdIssuer
+):
+    """Teams reports "dark": the page and its charts are dark, with no WCAG 2.1 AA violation
+    (colour contrast included); switching to high contrast in Teams redraws in it."""
+    token = page_token(overview_issuer, WORK_ENVIRONMENT)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    async with launch_chromium(viewport=(1100, 1400)) as browser:
+        page = await browser.new_page()
+        await open_in_host(
+            page,
+            signed_in_bot.url,
+            "/overview?locale=da-DK",
+            token=token,
+            user=WORK_ENVIRONMENT,
+            tenant=TENANT,
+            theme="dark",
+        )
+        frame = await tab_frame(page)
+        await frame.wait_for_selector("canvas", timeout=15000)
+        assert await frame.evaluate("document.documentElement.dataset.theme") == "dark"
+        background = "getComputedStyle(document.documentElement).backgroundColor"
+        assert await frame.evaluate(background) == "rgb(31, 31, 31)"
+        assert set(await chart_colours(frame)) == {"#5CC3CF"}
+        assert await axe_violations(frame) == []
+        await page.screenshot(path=str(ARTIFACTS / "overview-charts-dark.png"), full_page=True)
+
+        await page.evaluate("setTheme('contrast')")
+        await frame.wait_for_selector("html[data-theme=contrast]", state="attached")
+        await frame.wait_for_selector("canvas", timeout=15000)
+        assert await frame.evaluate(background) == "rgb(0, 0, 0)"
+        assert set(await chart_colours(frame)) == {"#FFFF00"}
+        assert await axe_violations(frame) == []
+        await page.screenshot(path=str(ARTIFACTS / "overview-charts-contrast.png"), full_page=True)
+
+
+async def test_outside_teams_the_page_follows_the_browsers_dark_scheme(signed_in_bot):
+    """Opened without Teams in a browser set to dark: the page is dark (and says the user
+    must open it in Teams), with no WCAG 2.1 AA violation."""
+    async with launch_chromium(viewport=(1100, 900)) as browser:
+        page = await browser.new_page()
+        await page.emulate_media(color_scheme="dark")
+        await page.goto(f"{signed_in_bot.url}/overview?locale=da-DK")
+        await page.locator("#status.error").wait_for(timeout=15000)
+        assert await page.evaluate("document.documentElement.dataset.theme") == "dark"
+        await page.emulate_media(color_scheme="light")
+        await page.wait_for_selector("html[data-theme=default]", state="attached")
+        await page.emulate_media(color_scheme="dark")
+        await page.wait_for_selector("html[data-theme=dark]", state="attached")
+        assert await axe_violations(page.main_frame) == []

@@ -9,7 +9,17 @@
   const page = JSON.parse(document.getElementById("overview-data").textContent);
   const t = page.texts;
   const $ = (id) => document.getElementById(id);
-  const COLOURS = ["#00616E", "#8A4B00", "#5B3E96", "#1F5FAD", "#A4262C", "#3B6E22"];
+  // The charts' series colours per Teams theme, each at least 3:1 against its background;
+  // axis texts and grid lines take the page's own colours (overview.css).
+  const COLOURS = {
+    default: ["#00616E", "#8A4B00", "#5B3E96", "#1F5FAD", "#A4262C", "#3B6E22"],
+    dark: ["#5CC3CF", "#F0A35E", "#B9A3E8", "#7FB2F0", "#FF8C8C", "#8FCF6E"],
+    contrast: ["#FFFF00", "#00FFFF", "#FF80FF", "#FFFFFF", "#80FF80", "#FFA500"],
+  };
+  const darkScheme = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+  let theme = "default";
+  let inTeams = false;
+  let shown = null; // the overview drawn last, to draw again in a new theme
   let token = null;
   let charts = [];
   let firstChart = true;
@@ -34,8 +44,20 @@
 
   function refuse(message) {
     clearFigures();
+    shown = null;
     say(message, true);
     $("filters").hidden = !loaded; // nothing to choose between without an answer
+  }
+
+  // Teams' theme (default, dark, contrast); outside Teams the browser's colour scheme.
+  function setTheme(wanted) {
+    theme = wanted === "dark" || wanted === "contrast" ? wanted : "default";
+    document.documentElement.dataset.theme = theme;
+    if (shown) draw(shown);
+  }
+
+  function followBrowser() {
+    if (!inTeams) setTheme(darkScheme && darkScheme.matches ? "dark" : "default");
   }
 
   function pickLocale(locale) {
@@ -56,6 +78,9 @@
     if (!teams || window.parent === window) throw new Error("not in Teams");
     await withTimeout(teams.app.initialize(), 10000);
     const context = await teams.app.getContext();
+    inTeams = true;
+    setTheme(context && context.app && context.app.theme);
+    teams.app.registerOnThemeChangeHandler(setTheme);
     const wanted = context && context.app && context.app.locale;
     if (wanted && !page.localeGiven && pickLocale(wanted) !== page.locale) {
       const url = new URL(window.location.href);
@@ -132,7 +157,10 @@
   }
 
   function chart(canvas, figure) {
-    window.Chart.defaults.color = "#3d3d3d"; // axis texts in the page's contrast
+    const style = getComputedStyle(document.documentElement);
+    window.Chart.defaults.color = style.getPropertyValue("--muted").trim(); // axis texts
+    window.Chart.defaults.borderColor = style.getPropertyValue("--rule").trim(); // grid lines
+    const colours = COLOURS[theme];
 
     const stacked = figure.chart === "stacked_bar";
     return new window.Chart(canvas, {
@@ -142,8 +170,8 @@
         datasets: figure.series.map((series, i) => ({
           label: series.label,
           data: series.cells.map((cell) => (cell.suppressed ? null : cell.value)),
-          backgroundColor: COLOURS[i % COLOURS.length],
-          borderColor: COLOURS[i % COLOURS.length],
+          backgroundColor: colours[i % colours.length],
+          borderColor: colours[i % colours.length],
         })),
       },
       options: {
@@ -168,6 +196,7 @@
 
   function draw(overview) {
     clearFigures();
+    shown = overview;
     const figures = $("figures");
     const k = overview.k;
     if (!overview.units.length) {
@@ -233,6 +262,8 @@
   }
 
   async function start() {
+    followBrowser();
+    if (darkScheme) darkScheme.addEventListener("change", followBrowser);
     $("filters").addEventListener("submit", (event) => {
       event.preventDefault();
       load().catch(() => refuse(t.failed));
