@@ -4,11 +4,14 @@
 - ``GET /users/{id}?$select=department`` (User.Read.All): the user's unit;
 - ``POST /users/{id}/checkMemberGroups`` (GroupMember.Read.All): which of up to 20 named
   groups the user is a member of, directly or through nested groups (transitive);
-- ``GET /users?$filter=startswith(displayName,'…')&$select=id,displayName&$top=…``
-  (User.Read.All): the users whose display name begins with a typed name, for choosing a
-  person the bot does not know yet. ``startswith`` on ``displayName`` is a default query, so
-  no ``ConsistencyLevel: eventual`` is needed; a ``'`` in the name is doubled (OData string
-  literals) and the whole filter is percent-encoded.
+- ``GET /users?$filter=startswith(displayName,'…') and accountEnabled eq true&$select=
+  id,displayName&$top=…`` (User.Read.All): the users with an enabled account whose display
+  name begins with a typed name, for choosing a person the bot does not know yet (a disabled
+  account, someone who has left, is never offered). ``startswith`` on ``displayName`` and
+  ``eq`` on ``accountEnabled`` are both default queries ("Advanced query capabilities on
+  Microsoft Entra ID objects": only ``ne`` and ``not`` on ``accountEnabled`` are advanced), so
+  no ``ConsistencyLevel: eventual`` or ``$count`` is needed; a ``'`` in the name is doubled
+  (OData string literals) and the whole filter is percent-encoded.
 
 Each question is one request with a short timeout, answered from the cache when it was asked
 within ACCESS_CACHE_MINUTES. Anything but a clear answer (403 for a missing permission, 429
@@ -98,13 +101,14 @@ class GraphDirectory:
         return result
 
     async def users_named(self, name: str) -> list[tuple[str, str]]:
-        """The users whose display name begins with ``name`` (any case, as Graph compares):
-        (object id in lower case, display name), at most NAMED_USERS of them."""
+        """The users with an enabled account whose display name begins with ``name`` (any
+        case, as Graph compares): (object id in lower case, display name), at most NAMED_USERS
+        of them."""
         wanted = " ".join(name.split())
         if not wanted:
             return []
         literal = wanted.replace("'", "''")  # an OData string literal doubles its quotes
-        query = quote(f"startswith(displayName,'{literal}')", safe="")
+        query = quote(f"startswith(displayName,'{literal}') and accountEnabled eq true", safe="")
 
         async def ask() -> list[tuple[str, str]]:
             response = await self._ask(
