@@ -17,10 +17,10 @@ from core.answers import DialogueAnswers
 from core.dialogue import IN_PROGRESS, Dialogue
 from store.database import Database
 from store.dialogues import DialogueStore
-from tests.access_directory import NEW_MANAGER, choose_employee
+from tests.access_directory import NEW_MANAGER, access_settings, choose_employee
 from tests.conftest import EMPLOYEE, MANAGER
 from tests.graph_server import Faults, GraphServer
-from tests.harness import Sent, TeamsClient, User
+from tests.harness import BotServer, Sent, TeamsClient, User
 
 pytestmark = pytest.mark.both_engines
 
@@ -123,6 +123,27 @@ async def test_many_dialogues_are_checked_in_batches_not_one_request_each(people
     # they do not manage: is the manager HR (their groups)?
     assert graph.stats.batches - batches == 2
     assert graph.stats.http - http == 3
+
+
+async def test_with_the_cache_on_status_asks_graph_only_what_it_does_not_know(
+    session, connector, db_path, graph
+):
+    server = BotServer(db_path, **access_settings(graph, access_cache_minutes=5))
+    await server.start()
+    try:
+        manager = TeamsClient(session, server, connector, MANAGER)
+        await choose_employee(manager, EMPLOYEE.name)  # her manager is asked and kept
+        await seed_dialogues(db_path, graph, led=3, moved=0)
+        http, batches, inner = graph.stats.http, graph.stats.batches, graph.stats.inner
+        card = await status_card(manager)
+        assert EMPLOYEE.name in card_text(card) and shown_rows(card) == 3
+        # One $batch for the three employees not asked before; the kept answer is not asked.
+        assert (graph.stats.batches - batches, graph.stats.inner - inner) == (1, 3)
+        assert graph.stats.http - http == 1
+        await status_card(manager)  # everything is kept now: Graph is not asked at all
+        assert graph.stats.http - http == 1
+    finally:
+        await server.stop()
 
 
 UNAVAILABLE = {
