@@ -114,9 +114,10 @@ class Planner:
             DIGEST: {d.manager_id for d in everything},
             NUDGE: set(),
         }
+        named = {m.lower() for m in wanted[DIGEST]}  # Graph's ids are in lower case
         wanted[DIGEST] |= {
             m for m in (await self._current_managers(everything, today)).values() if m
-        }
+        } - named
         for d in everything:
             if d.employee_id and await self._nudge_for(d, today):
                 wanted[NUDGE].add(d.employee_id)
