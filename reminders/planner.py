@@ -4,8 +4,9 @@ The week's audience is planned once (the send ledger keeps it); the content of e
 is read when it is sent, so it is as fresh as the send.
 
 With the access checks on (``leaders``: dialogs/access.py), a manager's digest lists only the
-dialogues about employees they lead now (the rule of every dialogue verb, the managers asked
-in $batch requests): a former manager gets nothing about an employee Entra ID has moved. A
+dialogues and the employees' requests about employees they lead now (the rule of every
+dialogue verb, the managers asked in $batch requests): a former manager gets nothing about an
+employee Entra ID has moved. A
 follow-up that is due on such an agreement goes to the employee's manager in Entra ID now
 (``handed_over``, without a button: they start a new dialogue), or to nobody when Entra ID
 names none. When Graph cannot answer for an employee at send time, nothing about them is sent
@@ -170,16 +171,15 @@ class Planner:
         }
         return await self.leaders.managers_of(employees) if employees else {}
 
-    async def _led_now(self, manager_id: str, mine: list[Dialogue]) -> list[Dialogue]:
-        """The manager's dialogues about employees they lead now (all when the checks are
-        off); those Graph could not check are held back."""
+    async def _led(self, manager_id: str, employee_ids: set[str]) -> frozenset[str] | None:
+        """Of these employees, those the manager leads now (lower case); None when the checks
+        are off (the dialogue's manager leads). Those Graph could not check are held back."""
         if self.leaders is None or not self.leaders.on:
-            return mine
-        employees = {d.employee_id.lower() for d in mine if d.employee_id}
-        if not employees:
-            return mine
-        led, _unchecked = await self.leaders.led_among(manager_id, employees)
-        return [d for d in mine if not d.employee_id or d.employee_id.lower() in led]
+            return None
+        if not employee_ids:
+            return frozenset()
+        led, _unchecked = await self.leaders.led_among(manager_id, employee_ids)
+        return led
 
     async def _handed_over(
         self, manager_id: str, mine: list[Dialogue], today: date
@@ -211,7 +211,16 @@ class Planner:
 
     async def digest(self, manager_id: str, today: date) -> Digest:
         every = [d for d in await self.dialogues.for_manager(manager_id) if d.state != "cancelled"]
-        mine = await self._led_now(manager_id, every)
+        asked = await self.requests.open_for_manager(manager_id) if self.requests else []
+        led = await self._led(
+            manager_id,
+            {d.employee_id for d in every if d.employee_id} | {r.employee_id for r in asked},
+        )
+
+        def leads(employee_id: str | None) -> bool:
+            return not employee_id or led is None or employee_id.lower() in led
+
+        mine = [d for d in every if leads(d.employee_id)]
         digest = Digest(
             awaiting_employee=[d for d in mine if d.state == AWAITING_EMPLOYEE],
             unfinished=[d for d in mine if d.state == IN_PROGRESS],
@@ -225,8 +234,7 @@ class Planner:
             disputed=[d for d in mine if d.state == DISPUTED],
         )
         digest.handed_over = await self._handed_over(manager_id, every, today)
-        if self.requests is not None:
-            digest.requests = await self.requests.open_for_manager(manager_id)
+        digest.requests = [r for r in asked if leads(r.employee_id)]
         employees = {d.employee_id: d for d in mine if d.employee_id}
         since = week_of(today - timedelta(weeks=UNREACHABLE_WEEKS))
         unreachable = await self.reminders.unreachable_since(sorted(employees), since)

@@ -13,7 +13,7 @@ import pytest
 
 from tests.access_directory import NEW_MANAGER
 from tests.conftest import EMPLOYEE, MANAGER
-from tests.follow_up_flow import TODAY, confirmed_agreement, texts
+from tests.follow_up_flow import TODAY, confirmed_agreement, press, texts
 from tests.harness import BotServer, TeamsClient
 
 pytestmark = pytest.mark.both_engines
@@ -44,11 +44,16 @@ async def agreement_due(people) -> tuple[TeamsClient, TeamsClient, TeamsClient]:
 
 
 async def test_the_follow_up_goes_to_the_new_manager_not_the_former(people, bot, graph):
-    manager, _employee, nina = await agreement_due(people)
+    manager, employee, nina = await agreement_due(people)
+    # Before she moved, she asked her manager then for a new conversation about it.
+    await press(employee, "ask_follow_up", comment="Nye opgaver")
+    assert texts(manager)("buttons.follow_up") in json.dumps(
+        manager.seen()[-1].card, ensure_ascii=False
+    )
     graph.directory.set_manager(EMPLOYEE.aad_object_id, NEW_MANAGER.aad_object_id)
     await run_week(bot, 1)
 
-    assert not any(EMPLOYEE.name in d for d in digests(manager)), "nothing about her"
+    assert not any(EMPLOYEE.name in d for d in digests(manager)), "nothing about her, not her wish"
     [hers] = digests(nina)
     t = texts(nina)
     assert t("digest.handed_over") in hers and EMPLOYEE.name in hers
