@@ -4,7 +4,8 @@ their open action items (a card of their own, with the buttons to mark them).
 With the access checks on, the dialogues the user led as a manager are shown only for the
 employees they lead now (dialogs/access.py, ``Access.led_among``: the same rule as every
 dialogue verb, the managers asked in batches): a former manager sees neither the name nor the
-state of a dialogue about someone Entra ID has moved to another manager. When Graph cannot
+state of a dialogue about someone Entra ID has moved to another manager, nor the open action
+items of that employee's agreement they hold. When Graph cannot
 answer for some employees, their dialogues are left out too, and the user is told that some
 could not be shown now.
 """
@@ -15,6 +16,7 @@ import logging
 from typing import Any
 
 from cards.screens import Screens, StatusData
+from core.action_items import ActionItem
 from core.dialogue import CANCELLED, Dialogue
 from dialogs.action_items import ActionItemAnswers
 from dialogs.agreement_answers import AgreementAnswers
@@ -46,9 +48,11 @@ class Status:
 
     async def show(self, actor: Actor, data: Any = None) -> TurnResult:
         linked = await self.agreements.link(actor)
-        as_manager, hidden = await self._led_now(
+        items = await self.items.open_for(actor)
+        as_manager, items, hidden = await self._led_now(
             actor,
             [d for d in await self.dialogues.for_manager(actor.user_id) if d.state != CANCELLED],
+            items,
         )
         about_me = await self.dialogues.for_employee(actor.user_id)
         saved: dict[str, bool] | None = None
@@ -57,7 +61,6 @@ class Status:
             found = await self.outbox.saved(concluded) if concluded else {}
             saved = {d: bool(found.get(d)) for d in concluded}
         done = await self.self_checks.latest_done(actor.user_id)
-        items = await self.items.open_for(actor)
         today = self.items.today()
         status = StatusData(
             as_manager=as_manager,
@@ -78,18 +81,29 @@ class Status:
         return result.extend(await self.agreements.waiting_agreements(actor, linked))
 
     async def _led_now(
-        self, actor: Actor, dialogues: list[Dialogue]
-    ) -> tuple[list[Dialogue], bool]:
+        self, actor: Actor, dialogues: list[Dialogue], items: list[ActionItem]
+    ) -> tuple[list[Dialogue], list[ActionItem], bool]:
         """The dialogues about employees the actor leads now (and those with no employee
-        chosen yet), and whether some were left out because Graph could not answer."""
-        employees = {d.employee_id.lower() for d in dialogues if d.employee_id}
+        chosen yet), the action items the actor holds about them (and their own), and whether
+        some were left out because Graph could not answer."""
+        me = actor.user_id.lower()
+        employees = {d.employee_id.lower() for d in dialogues if d.employee_id} | {
+            i.employee_id.lower() for i in items if i.employee_id and i.employee_id.lower() != me
+        }
         if not employees:
-            return dialogues, False
+            return dialogues, items, False
         led, unchecked = await self.agreements.manager.access.led_among(actor.user_id, employees)
         if len(led) < len(employees):
             log.info(
                 "status: dialogues left out",
                 extra={"not_led": len(employees - led - unchecked), "unchecked": len(unchecked)},
             )
-        shown = [d for d in dialogues if not d.employee_id or d.employee_id.lower() in led]
-        return shown, bool(unchecked)
+
+        def shown(employee_id: str | None) -> bool:
+            return not employee_id or employee_id.lower() == me or employee_id.lower() in led
+
+        return (
+            [d for d in dialogues if shown(d.employee_id)],
+            [i for i in items if shown(i.employee_id)],
+            bool(unchecked),
+        )

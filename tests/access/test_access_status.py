@@ -19,6 +19,7 @@ from store.database import Database
 from store.dialogues import DialogueStore
 from tests.access_directory import NEW_MANAGER, access_settings, choose_employee
 from tests.conftest import EMPLOYEE, MANAGER
+from tests.follow_up_flow import confirmed_agreement
 from tests.graph_server import Faults, GraphServer
 from tests.harness import BotServer, Sent, TeamsClient, User
 
@@ -109,6 +110,18 @@ async def test_a_former_manager_no_longer_sees_the_employees_dialogue(people, gr
         f"Fortsæt: {STAYING.name}"
     ]
     assert SOME_NOT_SHOWN not in text, "Graph answered: nothing is missing for a lack of it"
+
+
+async def test_a_former_manager_no_longer_sees_the_agreements_action_items(people, graph):
+    manager, employee = people(MANAGER), people(EMPLOYEE)
+    await confirmed_agreement(manager, employee)
+    sent = await manager.say("status")
+    assert any(EMPLOYEE.name in json.dumps(s.card, ensure_ascii=False) for s in sent[1:]), (
+        "the card of the manager's action items names her"
+    )
+    graph.directory.set_manager(EMPLOYEE.aad_object_id, NEW_MANAGER.aad_object_id)
+    sent = await manager.say("status")
+    assert not any(EMPLOYEE.name in json.dumps(s.card, ensure_ascii=False) for s in sent)
 
 
 async def test_many_dialogues_are_checked_in_batches_not_one_request_each(people, db_path, graph):
