@@ -13,6 +13,7 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -202,8 +203,10 @@ def reminder_scheduler(
     self_checks: SelfCheckStore,
     renderer: CardRenderer,
     clock: Clock,
+    access: Access,
 ) -> ReminderScheduler:
-    """The weekly reminders: who gets what (planner), the cards, and their delivery."""
+    """The weekly reminders: who gets what (planner), the cards, and their delivery; the
+    digest asks ``access`` who leads whom now (when its checks are on)."""
     store = ReminderStore(db)
     planner = Planner(
         dialogues,
@@ -212,6 +215,7 @@ def reminder_scheduler(
         lambda: closed_days(clock.today().year),
         ActionItemStore(db),
         RequestStore(db),
+        access,
     )
     transport = host.reminder_transport(people, settings.force_locale)
     compose = ReminderMessages(planner, ReminderScreens(renderer), clock.today)
@@ -240,6 +244,45 @@ def use_policy(settings: Settings) -> None:
         raise StartupRefused(f"Policy file: {error}") from None
 
 
+def access_of(
+    settings: Settings,
+    dialogues: DialogueStore,
+    substitutes: SubstituteStore,
+    requests: RequestStore,
+) -> Access:
+    """The access rules from the settings; the directory is set while it is open
+    (``open_directory``)."""
+    access = Access(
+        dialogues,
+        substitutes,
+        hr_users=settings.hr_units,
+        hr_groups=settings.hr_group_units,
+        work_environment_groups=settings.work_environment_units,
+        manager_group=settings.manager_group_id,
+        requests=requests,
+    )
+    access.set_med(settings.med_units, settings.med_group_units)
+    return access
+
+
+@contextlib.asynccontextmanager
+async def open_directory(settings: Settings, access: Access) -> AsyncIterator[None]:
+    """With the access checks on: Graph for the directory questions, with its own short
+    timeout and Retry-After window (a throttled SharePoint sync does not hold turns)."""
+    if not settings.checks_directory:
+        yield
+        return
+    from sharepoint.runtime import graph
+
+    quick = settings.model_copy(update={"graph_timeout": settings.access_timeout})
+    async with graph(quick) as client:
+        access.directory = GraphDirectory(client, AnswerCache(settings.access_cache_minutes * 60))
+        try:
+            yield
+        finally:
+            access.directory = None
+
+
 def create_app(settings: Settings) -> web.Application:
     check_mode(settings)
     use_policy(settings)
@@ -265,16 +308,7 @@ def create_app(settings: Settings) -> web.Application:
     dialogues, self_checks, people = DialogueStore(db), SelfCheckStore(db), ConversationStore(db)
     requests = RequestStore(db)
     substitutes = SubstituteStore(KeyValueStore(db))
-    access = Access(
-        dialogues,
-        substitutes,
-        hr_users=settings.hr_units,
-        hr_groups=settings.hr_group_units,
-        work_environment_groups=settings.work_environment_units,
-        manager_group=settings.manager_group_id,
-        requests=requests,
-    )
-    access.set_med(settings.med_units, settings.med_group_units)
+    access = access_of(settings, dialogues, substitutes, requests)
     manager = ManagerDialogue(dialogues, self_checks, people, screens, today, access)
     agreements = AgreementAnswers(dialogues, self_checks, manager, screens)
     self_check = SelfCheckFlow(self_checks, dialogues, agreements, screens, today)
@@ -317,7 +351,7 @@ def create_app(settings: Settings) -> web.Application:
     Routes(settings, host, db).install(app)
     overview_routes.install(app, settings, db, access, today)
     reminders = reminder_scheduler(
-        settings, db, host, people, dialogues, self_checks, renderer, clock
+        settings, db, host, people, dialogues, self_checks, renderer, clock, access
     )
     app[REMINDERS], app[CLOCK] = reminders, clock
     ReminderRoutes(
@@ -383,18 +417,7 @@ def create_app(settings: Settings) -> web.Application:
             await task
 
     async def directory(app: web.Application):  # an aiohttp cleanup context
-        """With the access checks on: Graph for the directory questions, with its own short
-        timeout and Retry-After window (a throttled SharePoint sync does not hold turns)."""
-        if not settings.checks_directory:
-            yield
-            return
-        from sharepoint.runtime import graph
-
-        quick = settings.model_copy(update={"graph_timeout": settings.access_timeout})
-        async with graph(quick) as client:
-            access.directory = GraphDirectory(
-                client, AnswerCache(settings.access_cache_minutes * 60)
-            )
+        async with open_directory(settings, access):
             yield
 
     # Cleanup contexts start in this order and stop in the reverse: the store is open before
@@ -418,22 +441,26 @@ async def run_reminders_once(settings: Settings, at: datetime | None) -> dict:
     clock = Clock(ZoneInfo(settings.timezone))
     if at is not None:
         clock.set(at)
+    dialogues = DialogueStore(db)
+    access = access_of(settings, dialogues, SubstituteStore(KeyValueStore(db)), RequestStore(db))
     scheduler = reminder_scheduler(
         settings,
         db,
         host,
         ConversationStore(db),
-        DialogueStore(db),
+        dialogues,
         SelfCheckStore(db),
         CardRenderer(),
         clock,
+        access,
     )
     gc.freeze()  # as in main(): start-up objects out of the collector's sight
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, scheduler.stop)  # finish the sends under way, then stop
     try:
-        return await scheduler.run_once()
+        async with open_directory(settings, access):  # the digest asks who leads whom
+            return await scheduler.run_once()
     finally:
         await host.close()
         await db.close()

@@ -102,6 +102,19 @@ class ReminderScreens:
                 ],
             ),
             (
+                "handed_over",
+                [
+                    t(
+                        "digest.handed_over_line",
+                        employee=employee_display(d, t),
+                        date=view.day(d.answers.follow_up_date, t)
+                        if d.answers.follow_up_date
+                        else t("common.not_answered"),
+                    )
+                    for d in digest.handed_over
+                ],
+            ),
+            (
                 "requests",
                 [
                     t(

@@ -624,6 +624,9 @@ class Screens:
                         "data": {"verb": "follow_up", "dialogue_id": d.id, "version": d.version},
                     }
                 )
+        if status.some_not_shown:
+            note = {"title": "", "value": t("status.some_not_shown")}
+            sections.append({"title": t("status.as_manager"), "facts": [note]})
         shown = [d for d in status.about_me if d.agreement_version > 0]
         if shown:
             facts = [
@@ -691,6 +694,9 @@ class StatusData:
     overdue_items: int = 0
     #: The manager's confirmed dialogues that are due for a follow-up (or have expired).
     follow_ups: frozenset[str] = frozenset()
+    #: Some of the manager's dialogues were left out: Graph could not say whether they still
+    #: lead those employees (dialogs/status.py).
+    some_not_shown: bool = False
 
 
 def _manager_groups(

@@ -89,6 +89,9 @@ class Digest:
     requests: list[Any] = field(default_factory=list)
     #: The follow-ups that can start now (a "Følg op" button each).
     due_now: list[Any] = field(default_factory=list)
+    #: Agreements a former manager made whose follow-up is due, about employees the manager
+    #: leads now in Entra ID (reminders/planner.py): no button, they start a new dialogue.
+    handed_over: list[Any] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -103,6 +106,7 @@ class Digest:
                 self.unreachable,
                 self.pulse_problems,
                 self.overdue_items,
+                self.handed_over,
             )
         )
 

@@ -22,6 +22,7 @@ the object-id lists count and every manager leads their own dialogues, as before
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from core.access import AS_MANAGER, Employee, Roles, covers, lead_reason, overview_units
@@ -105,6 +106,53 @@ class Access:
         if self.directory is None:
             return AS_MANAGER
         manager = await self.directory.manager_of(employee_id)
+        return await self._lead_reason(
+            leader_id, employee_id, manager, lambda: self.roles(leader_id)
+        )
+
+    async def led_among(
+        self, leader_id: str, employee_ids: Iterable[str]
+    ) -> tuple[frozenset[str], frozenset[str]]:
+        """Of many employees (``status``, the digest): those ``leader_id`` leads now by the
+        same rule as ``leads``, and those that could not be checked because Graph did not
+        answer for them; the rest they do not lead. The managers are asked in batches
+        (GraphDirectory.managers_of), not once per employee. Ids in lower case."""
+        wanted = frozenset(e.lower() for e in employee_ids)
+        if self.directory is None:
+            return wanted, frozenset()
+        managers = await self.directory.managers_of(wanted)
+        led: set[str] = set()
+        unchecked = set(wanted - managers.keys())
+        known: list[Roles] = []
+
+        async def roles() -> Roles:  # the leader's groups, asked once for all the employees
+            if not known:
+                known.append(await self.roles(leader_id))
+            return known[0]
+
+        for employee_id, manager in managers.items():
+            try:
+                if await self._lead_reason(leader_id, employee_id, manager, roles) is not None:
+                    led.add(employee_id)
+            except DirectoryUnavailable:
+                unchecked.add(employee_id)
+        return frozenset(led), frozenset(unchecked)
+
+    async def managers_of(self, employee_ids: Iterable[str]) -> dict[str, str | None]:
+        """The employees' managers in Entra ID now (GraphDirectory.managers_of: None when none
+        is named, left out when Graph did not answer); empty with the checks off."""
+        if self.directory is None:
+            return {}
+        return await self.directory.managers_of(employee_ids)
+
+    async def _lead_reason(
+        self,
+        leader_id: str,
+        employee_id: str,
+        manager: str | None,
+        leader_roles: Callable[[], Awaitable[Roles]],
+    ) -> str | None:
+        assert self.directory is not None
         employee = Employee(employee_id, manager)
         if lead_reason(leader_id, employee, Roles(), None) is not None:
             return AS_MANAGER  # the common case: no more to read
@@ -112,7 +160,7 @@ class Access:
         reason = lead_reason(leader_id, employee, Roles(), substitute)
         if reason is not None:
             return reason
-        roles = await self.roles(leader_id)
+        roles = await leader_roles()
         if not roles.is_hr:
             return None
         unit = await self.directory.unit_of(employee_id)

@@ -26,6 +26,25 @@ class AnswerCache:
         self.hits = 0
         self.misses = 0
 
+    def kept(self, key: Hashable) -> tuple[bool, Any]:
+        """(True, the answer) while one is kept for ``key``, else (False, None); counted as a
+        hit or a miss like ``get``, for a caller that asks for many keys at once."""
+        kept = self._answers.get(key)
+        if kept is not None and kept[0] > self.clock():
+            self.hits += 1
+            return True, kept[1]
+        self.misses += 1
+        return False, None
+
+    def keep(self, key: Hashable, answer: Any) -> None:
+        """Keep an answer the caller got itself (one part of a batch) for ``seconds``."""
+        if self.seconds <= 0:
+            return
+        self._answers[key] = (self.clock() + self.seconds, answer)
+        self._answers.move_to_end(key)
+        while len(self._answers) > MAX_ENTRIES:
+            self._answers.popitem(last=False)
+
     async def get(self, key: Hashable, ask: Callable[[], Awaitable[Any]]) -> Any:
         kept = self._answers.get(key)
         if kept is not None and kept[0] > self.clock():
@@ -46,11 +65,7 @@ class AnswerCache:
             raise
         else:
             future.set_result(answer)
-            if self.seconds > 0:
-                self._answers[key] = (self.clock() + self.seconds, answer)
-                self._answers.move_to_end(key)
-                while len(self._answers) > MAX_ENTRIES:
-                    self._answers.popitem(last=False)
+            self.keep(key, answer)
             return answer
         finally:
             del self._asking[key]

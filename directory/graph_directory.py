@@ -1,14 +1,20 @@
 """The directory questions access needs, asked of Microsoft Graph v1.0:
 
 - ``GET /users/{id}/manager`` (User.Read.All): the user's manager; 404 when none is set;
+  for many users at once (``status``, the weekly digest) the same requests go in ``POST
+  /$batch`` of at most 20 ("Combine multiple HTTP requests using JSON batching"), each
+  answered and cached on its own;
 - ``GET /users/{id}?$select=department`` (User.Read.All): the user's unit;
 - ``POST /users/{id}/checkMemberGroups`` (GroupMember.Read.All): which of up to 20 named
   groups the user is a member of, directly or through nested groups (transitive);
-- ``GET /users?$filter=startswith(displayName,'…')&$select=id,displayName&$top=…``
-  (User.Read.All): the users whose display name begins with a typed name, for choosing a
-  person the bot does not know yet. ``startswith`` on ``displayName`` is a default query, so
-  no ``ConsistencyLevel: eventual`` is needed; a ``'`` in the name is doubled (OData string
-  literals) and the whole filter is percent-encoded.
+- ``GET /users?$filter=startswith(displayName,'…') and accountEnabled eq true&$select=
+  id,displayName&$top=…`` (User.Read.All): the users with an enabled account whose display
+  name begins with a typed name, for choosing a person the bot does not know yet (a disabled
+  account, someone who has left, is never offered). ``startswith`` on ``displayName`` and
+  ``eq`` on ``accountEnabled`` are both default queries ("Advanced query capabilities on
+  Microsoft Entra ID objects": only ``ne`` and ``not`` on ``accountEnabled`` are advanced), so
+  no ``ConsistencyLevel: eventual`` or ``$count`` is needed; a ``'`` in the name is doubled
+  (OData string literals) and the whole filter is percent-encoded.
 
 Each question is one request with a short timeout, answered from the cache when it was asked
 within ACCESS_CACHE_MINUTES. Anything but a clear answer (403 for a missing permission, 429
@@ -20,12 +26,13 @@ status and Graph's error code, never ids, names or typed names.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
 from core.validation import is_entra_id
 from directory.cache import AnswerCache
-from sharepoint.graph import GraphClient, Response, reason_of
+from sharepoint.graph import BATCH_LIMIT, GraphClient, Response, batch_answers, reason_of
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +81,48 @@ class GraphDirectory:
             return None
 
         async def ask() -> str | None:
-            response = await self._ask("GET", f"/users/{quote(user_id)}/manager?$select=id")
-            if response.status == 404 or not isinstance(response.body, dict):
-                return None
-            found = response.body.get("id")
-            return found.lower() if isinstance(found, str) and found else None
+            return _manager_in(await self._ask("GET", _manager_path(user_id)))
 
         result: str | None = await self.cache.get(("manager", user_id.lower()), ask)
         return result
+
+    async def managers_of(self, user_ids: Iterable[str]) -> dict[str, str | None]:
+        """``manager_of`` for many users (keys in lower case): cached answers first, the rest
+        in $batch requests of at most BATCH_LIMIT. A user Graph did not answer for (the whole
+        batch failed, or their request inside it did: 403, 429, 5xx) is left out, so the
+        caller can tell "no manager" (None) from "not known now" (missing)."""
+        found: dict[str, str | None] = {}
+        asked: list[str] = []
+        for user_id in dict.fromkeys(u.lower() for u in user_ids):
+            if not is_entra_id(user_id):
+                found[user_id] = None
+                continue
+            known, manager = self.cache.kept(("manager", user_id))
+            if known:
+                found[user_id] = manager
+            else:
+                asked.append(user_id)
+        for start in range(0, len(asked), BATCH_LIMIT):
+            part = asked[start : start + BATCH_LIMIT]
+            requests = [
+                {"id": str(n), "method": "GET", "url": _manager_path(u)} for n, u in enumerate(part)
+            ]
+            try:
+                outer = await self._ask("POST", "/$batch", {"requests": requests})
+            except DirectoryUnavailable:
+                continue  # already logged; these users stay unknown
+            answers = batch_answers(outer, requests)
+            failed: set[str] = set()
+            for n, user_id in enumerate(part):
+                inner = answers[str(n)]
+                if not inner.ok and inner.status != 404:
+                    failed.add(reason_of(inner))
+                    continue
+                found[user_id] = _manager_in(inner)
+                self.cache.keep(("manager", user_id), found[user_id])
+            if failed:
+                log.warning("directory: Graph did not answer inside $batch (%s)", sorted(failed))
+        return found
 
     async def unit_of(self, user_id: str) -> str | None:
         """The user's department, or None."""
@@ -98,13 +139,14 @@ class GraphDirectory:
         return result
 
     async def users_named(self, name: str) -> list[tuple[str, str]]:
-        """The users whose display name begins with ``name`` (any case, as Graph compares):
-        (object id in lower case, display name), at most NAMED_USERS of them."""
+        """The users with an enabled account whose display name begins with ``name`` (any
+        case, as Graph compares): (object id in lower case, display name), at most NAMED_USERS
+        of them."""
         wanted = " ".join(name.split())
         if not wanted:
             return []
         literal = wanted.replace("'", "''")  # an OData string literal doubles its quotes
-        query = quote(f"startswith(displayName,'{literal}')", safe="")
+        query = quote(f"startswith(displayName,'{literal}') and accountEnabled eq true", safe="")
 
         async def ask() -> list[tuple[str, str]]:
             response = await self._ask(
@@ -146,3 +188,15 @@ class GraphDirectory:
             ("groups", user_id.lower(), tuple(wanted)), ask
         )
         return result
+
+
+def _manager_path(user_id: str) -> str:
+    return f"/users/{quote(user_id)}/manager?$select=id"
+
+
+def _manager_in(response: Response) -> str | None:
+    """The manager's object id in a "Get manager" answer; None for a 404 (none is set)."""
+    if response.status == 404 or not isinstance(response.body, dict):
+        return None
+    found = response.body.get("id")
+    return found.lower() if isinstance(found, str) and found else None

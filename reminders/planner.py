@@ -2,13 +2,24 @@
 
 The week's audience is planned once (the send ledger keeps it); the content of each message
 is read when it is sent, so it is as fresh as the send.
+
+With the access checks on (``leaders``: dialogs/access.py), a manager's digest lists only the
+dialogues and the employees' requests about employees they lead now (the rule of every
+dialogue verb, the managers asked in $batch requests): a former manager gets nothing about an
+employee Entra ID has moved. A
+follow-up that is due on such an agreement goes to the employee's manager in Entra ID now
+(``handed_over``, without a button: they start a new dialogue), or to nobody when Entra ID
+names none. When Graph cannot answer for an employee at send time, nothing about them is sent
+to anyone who could not be checked: the item is held, and the next week's run, which asks
+again, lists it while it is still due.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Protocol
 
 from core.action_items import ActionItem
 from core.dialogue import AWAITING_EMPLOYEE, CONFIRMED, DISPUTED, IN_PROGRESS, Dialogue
@@ -48,6 +59,26 @@ def active_agreement(d: Dialogue) -> bool:
     )
 
 
+class Leaders(Protocol):
+    """Who leads whom now, from Entra ID (dialogs/access.py ``Access``)."""
+
+    @property
+    def on(self) -> bool: ...
+
+    async def led_among(
+        self, leader_id: str, employee_ids: Iterable[str]
+    ) -> tuple[frozenset[str], frozenset[str]]: ...
+
+    async def managers_of(self, employee_ids: Iterable[str]) -> dict[str, str | None]: ...
+
+
+def due_for_follow_up(d: Dialogue, today: date) -> bool:
+    """A confirmed agreement whose follow-up is due (or that has expired)."""
+    return d.state == CONFIRMED and (
+        follow_up_due(d.answers.follow_up_date, today) or d.expired(today)
+    )
+
+
 @dataclass(frozen=True)
 class NudgeItem:
     what: str  # "confirm" | "self_check"
@@ -63,8 +94,11 @@ class Planner:
         closed: Callable[[], Container[date]],
         items: ActionItemStore | None = None,
         requests: RequestStore | None = None,
+        leaders: Leaders | None = None,
     ) -> None:
         self.dialogues = dialogues
+        #: Entra ID's answer to who leads whom (None, or off: the dialogue's manager leads).
+        self.leaders = leaders
         #: The action items (None: the digest and the pulse do not mention them).
         self.items = items
         self.self_checks = self_checks
@@ -81,6 +115,10 @@ class Planner:
             DIGEST: {d.manager_id for d in everything},
             NUDGE: set(),
         }
+        named = {m.lower() for m in wanted[DIGEST]}  # Graph's ids are in lower case
+        wanted[DIGEST] |= {
+            m for m in (await self._current_managers(everything, today)).values() if m
+        } - named
         for d in everything:
             if d.employee_id and await self._nudge_for(d, today):
                 wanted[NUDGE].add(d.employee_id)
@@ -118,8 +156,71 @@ class Planner:
     async def has_active_agreement(self, employee_id: str) -> bool:
         return any(active_agreement(d) for d in await self.dialogues.for_employee(employee_id))
 
+    async def _current_managers(
+        self, dialogues: list[Dialogue], today: date
+    ) -> dict[str, str | None]:
+        """For the employees of the agreements due for a follow-up: their manager in Entra ID
+        now (None: none is named), left out when Graph did not answer. Empty when the checks
+        are off."""
+        if self.leaders is None or not self.leaders.on:
+            return {}
+        employees = {
+            d.employee_id.lower()
+            for d in dialogues
+            if d.employee_id and due_for_follow_up(d, today)
+        }
+        return await self.leaders.managers_of(employees) if employees else {}
+
+    async def _led(self, manager_id: str, employee_ids: set[str]) -> frozenset[str] | None:
+        """Of these employees, those the manager leads now (lower case); None when the checks
+        are off (the dialogue's manager leads). Those Graph could not check are held back."""
+        if self.leaders is None or not self.leaders.on:
+            return None
+        if not employee_ids:
+            return frozenset()
+        led, _unchecked = await self.leaders.led_among(manager_id, employee_ids)
+        return led
+
+    async def _handed_over(
+        self, manager_id: str, mine: list[Dialogue], today: date
+    ) -> list[Dialogue]:
+        """Agreements another manager made that are due for a follow-up, about employees
+        Entra ID names ``manager_id`` the manager of now (and the manager has no dialogue of
+        their own about): the newest per employee."""
+        if self.leaders is None or not self.leaders.on:
+            return []
+        everything = [
+            d
+            for d in await self.dialogues.not_cancelled()
+            if d.manager_id.lower() != manager_id.lower()
+        ]
+        current = await self._current_managers(everything, today)
+        own = {d.employee_id.lower() for d in mine if d.employee_id}
+        newest: dict[str, Dialogue] = {}
+        for d in everything:
+            employee = (d.employee_id or "").lower()
+            if (
+                employee
+                and employee not in own
+                and due_for_follow_up(d, today)
+                and current.get(employee) == manager_id.lower()
+                and (employee not in newest or d.updated_at > newest[employee].updated_at)
+            ):
+                newest[employee] = d
+        return [newest[e] for e in sorted(newest)]
+
     async def digest(self, manager_id: str, today: date) -> Digest:
-        mine = [d for d in await self.dialogues.for_manager(manager_id) if d.state != "cancelled"]
+        every = [d for d in await self.dialogues.for_manager(manager_id) if d.state != "cancelled"]
+        asked = await self.requests.open_for_manager(manager_id) if self.requests else []
+        led = await self._led(
+            manager_id,
+            {d.employee_id for d in every if d.employee_id} | {r.employee_id for r in asked},
+        )
+
+        def leads(employee_id: str | None) -> bool:
+            return not employee_id or led is None or employee_id.lower() in led
+
+        mine = [d for d in every if leads(d.employee_id)]
         digest = Digest(
             awaiting_employee=[d for d in mine if d.state == AWAITING_EMPLOYEE],
             unfinished=[d for d in mine if d.state == IN_PROGRESS],
@@ -132,14 +233,19 @@ class Planner:
             due_now=[d for d in mine if d.follow_up_open(today)],
             disputed=[d for d in mine if d.state == DISPUTED],
         )
-        if self.requests is not None:
-            digest.requests = await self.requests.open_for_manager(manager_id)
+        digest.handed_over = await self._handed_over(manager_id, every, today)
+        digest.requests = [r for r in asked if leads(r.employee_id)]
         employees = {d.employee_id: d for d in mine if d.employee_id}
         since = week_of(today - timedelta(weeks=UNREACHABLE_WEEKS))
         unreachable = await self.reminders.unreachable_since(sorted(employees), since)
         digest.unreachable = [employees[e] for e in sorted(unreachable)]
         if self.items is not None:
-            digest.overdue_items = await self.items.overdue_for_manager(manager_id, today)
+            kept = {d.id for d in mine}
+            digest.overdue_items = [
+                i
+                for i in await self.items.overdue_for_manager(manager_id, today)
+                if i.dialogue_id in kept
+            ]
         last = previous_week(week_of(today))
         before = previous_week(last)
         for d in mine:

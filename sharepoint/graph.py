@@ -454,20 +454,28 @@ class GraphClient:
         response = await self.request("POST", "/$batch", json_body={"requests": requests})
         if response.status != 200 or not isinstance(response.body, dict):
             raise GraphUnavailable(response.status, reason_of(response), response)
-        found: dict[str, Response] = {}
-        for item in response.body.get("responses", []):
-            body = item.get("body")
-            if isinstance(body, str):
-                try:
-                    body = json.loads(base64.b64decode(body, validate=True))
-                except ValueError:
-                    pass
-            found[str(item.get("id"))] = Response(
-                int(item.get("status", 0)), item.get("headers") or {}, body
-            )
-        for sub in requests:  # a response Graph left out counts as a transient failure
-            found.setdefault(sub["id"], Response(503, {}, {"error": {"code": "noResponse"}}))
-        return found
+        return batch_answers(response, requests)
+
+
+def batch_answers(response: Response, requests: list[dict[str, Any]]) -> dict[str, Response]:
+    """The responses inside a $batch answer (an outer 200) by request id. Bodies that Graph
+    returns base64-encoded (drive uploads) are decoded when they hold JSON; a response Graph
+    left out counts as a transient failure (503)."""
+    found: dict[str, Response] = {}
+    items = response.body.get("responses", []) if isinstance(response.body, dict) else []
+    for item in items:
+        body = item.get("body")
+        if isinstance(body, str):
+            try:
+                body = json.loads(base64.b64decode(body, validate=True))
+            except ValueError:
+                pass
+        found[str(item.get("id"))] = Response(
+            int(item.get("status", 0)), item.get("headers") or {}, body
+        )
+    for sub in requests:
+        found.setdefault(sub["id"], Response(503, {}, {"error": {"code": "noResponse"}}))
+    return found
 
 
 def batch_body(content: bytes, content_type: str) -> dict[str, Any]:

@@ -304,6 +304,7 @@ def reminder_cards(
         expired=[expired] * 40,
         requests=requests,
         due_now=many,
+        handed_over=many,
         overdue_items=(items or []) * 4,
     )
     yield f"digest full {tag}", screens.digest(t, full)

@@ -36,7 +36,11 @@ It follows the public Microsoft Graph v1.0 documentation on learn.microsoft.com:
   directly or through nested groups). "List users" with ``$filter=startswith(displayName,
   '…')`` ("Use the $filter query parameter": ``startswith`` on ``displayName`` is a default
   query, case-insensitive, needing no ``ConsistencyLevel``; a ``'`` inside an OData string
-  literal is written ``''``), ``$select`` and ``$top`` (1 to 999, else 400); a filter this
+  literal is written ``''``), optionally ``and accountEnabled eq true`` ("user resource
+  type": ``accountEnabled`` supports ``$filter`` with ``eq``, ``ne``, ``not`` and ``in``;
+  "Advanced query capabilities on Microsoft Entra ID objects": ``accountEnabled eq …`` works
+  by default, while ``ne`` and ``not`` need ``ConsistencyLevel: eventual`` and
+  ``$count=true``, else 400), ``$select`` and ``$top`` (1 to 999, else 400); a filter this
   server cannot read answers 400 ``Request_UnsupportedQuery``. ``$search`` (which needs
   ``ConsistencyLevel: eventual``) is not implemented: the bot does not use it. A missing
   application permission answers 403 ``Authorization_RequestDenied`` ("Insufficient
@@ -91,7 +95,12 @@ _FILTER = re.compile(r"^fields/(\w+) eq '((?:[^']|'')*)'$")
 _TYPES = ("text", "number", "dateTime", "choice", "boolean")
 _USER = re.compile(r"^/users/([^/]+)$")
 _USERS = re.compile(r"^/users$")
-_STARTSWITH = re.compile(r"^startswith\(displayName,'((?:[^']|'')*)'\)$", re.IGNORECASE)
+_STARTSWITH = re.compile(
+    r"^startswith\(displayName,'((?:[^']|'')*)'\)"
+    r"(?:\s+and\s+(?:accountEnabled\s+(eq|ne)\s+(true|false)"
+    r"|(not)\(accountEnabled\s+eq\s+(true|false)\)))?$",
+    re.IGNORECASE,
+)
 _MANAGER = re.compile(r"^/users/([^/]+)/manager$")
 _CHECK_GROUPS = re.compile(r"^/users/([^/]+)/checkMemberGroups$")
 #: On a $batch answer: the longest Retry-After of the requests inside it.
@@ -234,13 +243,23 @@ class Directory:
     searched: list[str] = field(default_factory=list)
 
     def add_user(
-        self, user_id: str, manager: str | None = None, department: str = "", name: str = ""
+        self,
+        user_id: str,
+        manager: str | None = None,
+        department: str = "",
+        name: str = "",
+        enabled: bool = True,
     ) -> None:
         self.users[user_id.lower()] = {
             "manager": manager,
             "department": department or None,
             "name": name or None,
+            "enabled": enabled,
         }
+
+    def disable(self, user_id: str) -> None:
+        """The account is disabled in Entra ID (someone left); the user object stays."""
+        self.users[user_id.lower()]["enabled"] = False
 
     def set_department(self, user_id: str, department: str) -> None:
         """The user moves to another unit in Entra ID."""
@@ -265,11 +284,17 @@ class Directory:
         self.requests[kind] = self.requests.get(kind, 0) + 1
 
     def answer(
-        self, method: str, path: str, data: Any, params: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        data: Any,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict, Any] | None:
-        """The answer to a directory request, or None for a path that is not one."""
+        """The answer to a directory request, or None for a path that is not one (``headers``
+        in lower case)."""
         if _USERS.match(path):
-            return self._list_users(method, params or {})
+            return self._list_users(method, params or {}, headers or {})
         for pattern, kind, wanted in (
             (_MANAGER, "manager", "GET"),
             (_CHECK_GROUPS, "checkMemberGroups", "POST"),
@@ -302,7 +327,9 @@ class Directory:
             return self._check_groups(unquote(m.group(1)), data)
         return None
 
-    def _list_users(self, method: str, params: dict[str, str]) -> tuple[int, dict, Any]:
+    def _list_users(
+        self, method: str, params: dict[str, str], headers: dict[str, str]
+    ) -> tuple[int, dict, Any]:
         if method != "GET":
             return error(405, "Request_BadRequest", f"{method} is not supported here.")
         self.count("users")
@@ -316,10 +343,25 @@ class Directory:
         if not top.isdigit() or not 1 <= int(top) <= 999:
             return error(400, "Request_BadRequest", f"Invalid page size specified: '{top}'.")
         wanted: str | None = None
+        enabled: bool | None = None  # None: enabled and disabled accounts alike
         if "$filter" in params:
             m = _STARTSWITH.match(params["$filter"].strip())
             if m is None:
                 return error(400, "Request_UnsupportedQuery", "Unsupported query.")
+            operator, value, negated, negated_value = m.group(2, 3, 4, 5)
+            if (operator or "").lower() == "ne" or negated:
+                # ne and not() on accountEnabled are advanced queries only
+                advanced = headers.get("consistencylevel", "").lower() == "eventual"
+                if not advanced or params.get("$count", "").lower() != "true":
+                    return error(
+                        400,
+                        "Request_UnsupportedQuery",
+                        "Unsupported or invalid query filter clause specified for property"
+                        " 'accountEnabled' of resource 'User'.",
+                    )
+                enabled = (value or negated_value).lower() != "true"
+            elif value:
+                enabled = value.lower() == "true"
             wanted = m.group(1).replace("''", "'")
             self.searched.append(wanted)
         found = [
@@ -327,6 +369,7 @@ class Directory:
             for user_id, user in self.users.items()
             if user["name"]
             and (wanted is None or user["name"].casefold().startswith(wanted.casefold()))
+            and (enabled is None or user["enabled"] == enabled)
         ]
         select = [f for f in params.get("$select", "").split(",") if f]
         if select:
@@ -658,7 +701,7 @@ class GraphServer:
             return self._new_folder(method, unquote(m.group(1)), data)
         if m := _BY_PATH.match(path):
             return self._by_path(*map(unquote, m.groups()))
-        if (answer := self.directory.answer(method, path, data, params)) is not None:
+        if (answer := self.directory.answer(method, path, data, params, lower)) is not None:
             return answer
         return error(400, "BadRequest", f"Resource not found for the segment in {method} {path}.")
 

@@ -22,7 +22,7 @@ from tests.access_directory import (
 from tests.answers import STEP_ANSWERS
 from tests.conftest import EMPLOYEE, MANAGER, OTHER
 from tests.databases import rows
-from tests.graph_server import Faults
+from tests.graph_server import TOKEN, Faults
 from tests.harness import TeamsClient, User, action_data
 
 pytestmark = pytest.mark.both_engines
@@ -64,6 +64,47 @@ async def test_several_matches_ask_for_the_full_name(people, db_path, graph):
     # The full name is exactly one of them, though the other's name begins with it too.
     await choose_employee(manager, "mette sørensen")
     assert chosen(db_path) == [(EMPLOYEE.aad_object_id, EMPLOYEE.name, "tasks")]
+
+
+async def test_a_disabled_account_is_left_out(people, db_path, graph):
+    # Mette Sørensen Holm has left: her account is disabled, but her user object is still there.
+    graph.directory.add_user(
+        NAMESAKE.aad_object_id, manager=MANAGER.aad_object_id, name=NAMESAKE.name, enabled=False
+    )
+    manager = people(MANAGER)
+    await choose_employee(manager, "Mette")
+    assert SEVERAL not in shown(manager)
+    assert chosen(db_path) == [(EMPLOYEE.aad_object_id, EMPLOYEE.name, "tasks")]
+
+
+async def test_only_a_disabled_account_by_that_name_is_nobody(people, db_path, graph):
+    graph.directory.add_user(
+        NAMESAKE.aad_object_id, manager=MANAGER.aad_object_id, name=NAMESAKE.name, enabled=False
+    )
+    manager = people(MANAGER)
+    await choose_employee(manager, NAMESAKE.name)
+    assert NOBODY in shown(manager)
+    assert chosen(db_path) == [(None, None, "employee")]
+
+
+async def test_the_local_directory_keeps_graphs_rule_for_account_enabled(session, graph):
+    """``accountEnabled eq`` with ``startswith`` is a default query; ``ne`` and ``not`` only
+    work as advanced queries (ConsistencyLevel: eventual and $count=true), as in Graph."""
+    graph.directory.add_user(NAMESAKE.aad_object_id, name=NAMESAKE.name, enabled=False)
+    token = {"Authorization": f"Bearer {TOKEN}"}
+
+    async def names(expression: str, **extra: str) -> tuple[int, list]:
+        params = {"$filter": f"startswith(displayName,'Mette') and {expression}", **extra}
+        headers = {**token, **({"ConsistencyLevel": "eventual"} if extra else {})}
+        async with session.get(f"{graph.url}/v1.0/users", params=params, headers=headers) as r:
+            body = await r.json()
+            return r.status, sorted(u["displayName"] for u in body.get("value", []))
+
+    assert await names("accountEnabled eq true") == (200, [EMPLOYEE.name])
+    assert await names("accountEnabled eq false") == (200, [NAMESAKE.name])
+    assert (await names("accountEnabled ne false"))[0] == 400
+    assert (await names("not(accountEnabled eq false)"))[0] == 400
+    assert await names("accountEnabled ne false", **{"$count": "true"}) == (200, [EMPLOYEE.name])
 
 
 async def test_nobody_by_that_name_says_so(people, db_path, graph):
