@@ -57,15 +57,9 @@ def text_block(
     return block
 
 
-def text(
-    value: Any,
-    weight: str | None = None,
-    size: str | None = None,
-    subtle: bool = False,
-    spacing: str | None = None,
-    heading: bool = False,
-) -> Markup:
-    return _json(text_block(value, weight, size, subtle, spacing, heading))
+def text(*args: Any, **kwargs: Any) -> Markup:
+    """A TextBlock (the arguments of :func:`text_block`)."""
+    return _json(text_block(*args, **kwargs))
 
 
 def submit(title: Any, data: Any, style: str | None = None, inputs: str = "Auto") -> Markup:

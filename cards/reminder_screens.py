@@ -73,23 +73,24 @@ class ReminderScreens:
         def names(dialogues: list[Any]) -> list[str]:
             return [employee_display(d, t) for d in dialogues]
 
+        def follow_ups(key: str, dialogues: list[Any]) -> list[str]:
+            """A line per dialogue whose follow-up is due, with its date."""
+            return [
+                t(
+                    key,
+                    employee=employee_display(d, t),
+                    date=view.day(d.answers.follow_up_date, t)
+                    if d.answers.follow_up_date
+                    else t("common.not_answered"),
+                )
+                for d in dialogues
+            ]
+
         sections = []
         for key, lines in (
             ("awaiting_employee", names(digest.awaiting_employee)),
             ("unfinished", names(digest.unfinished)),
-            (
-                "follow_ups",
-                [
-                    t(
-                        "digest.follow_up_line",
-                        employee=employee_display(d, t),
-                        date=view.day(d.answers.follow_up_date, t)
-                        if d.answers.follow_up_date
-                        else t("common.not_answered"),
-                    )
-                    for d in digest.follow_ups
-                ],
-            ),
+            ("follow_ups", follow_ups("digest.follow_up_line", digest.follow_ups)),
             (
                 "expired",
                 [
@@ -101,19 +102,7 @@ class ReminderScreens:
                     for d in digest.expired
                 ],
             ),
-            (
-                "handed_over",
-                [
-                    t(
-                        "digest.handed_over_line",
-                        employee=employee_display(d, t),
-                        date=view.day(d.answers.follow_up_date, t)
-                        if d.answers.follow_up_date
-                        else t("common.not_answered"),
-                    )
-                    for d in digest.handed_over
-                ],
-            ),
+            ("handed_over", follow_ups("digest.handed_over_line", digest.handed_over)),
             (
                 "requests",
                 [
