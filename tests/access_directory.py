@@ -18,7 +18,7 @@ import pytest
 from tests.answers import STEP_ANSWERS
 from tests.conftest import EMPLOYEE, MANAGER, OTHER
 from tests.databases import rows
-from tests.graph_server import GraphServer
+from tests.graph_server import Faults, GraphServer
 from tests.harness import TeamsClient, User, action_data
 
 NEW_MANAGER = User("Nina Nyleder", "44444444-4444-4444-4444-444444444444")
@@ -100,3 +100,15 @@ def shown(client: TeamsClient) -> str:
 
 def dialogue_rows(db_path: Any) -> list:
     return rows(db_path, "SELECT manager_id, employee_id, step, version FROM dialogues")
+
+
+def break_graph(graph: GraphServer, fault: Faults | str, on: bool = True) -> None:
+    """Make the local Graph server fail (``on``) or answer again: ``"forbidden"`` (403, a
+    missing permission), ``"down"`` (no answer at all), or the injected ``Faults``."""
+    if fault == "forbidden":
+        graph.directory.forbidden = on
+    elif fault == "down":
+        graph.down = on
+    else:
+        assert isinstance(fault, Faults)
+        graph.faults = fault if on else Faults()

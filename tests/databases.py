@@ -148,3 +148,24 @@ def execute(target: Target, sql: str, *params: Any) -> None:
 
     with closing(sqlite3.connect(target)) as conn, conn:
         conn.execute(sql, params)
+
+
+async def downgrade(target: Target, revision: str) -> None:
+    """Take the store's schema down to an Alembic ``revision``, as an older release left it."""
+    from alembic import command
+
+    from store.migrate import config
+
+    db = Database(target)
+    await db.open()
+    try:
+
+        def down(sync: Any) -> None:
+            cfg = config()
+            cfg.attributes["connection"] = sync
+            command.downgrade(cfg, revision)
+
+        async with db.transaction() as conn:
+            await conn.run_sync(down)
+    finally:
+        await db.close()

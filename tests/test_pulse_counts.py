@@ -17,7 +17,7 @@ from store.database import Database
 from store.overview import overview_counts
 from store.personal_data import PersonalData
 from store.reminders import ReminderStore
-from tests.databases import execute
+from tests.databases import downgrade, execute
 from tests.databases import rows as db_rows
 
 WEEKS = ("2026-W47", "2026-W48")
@@ -152,23 +152,7 @@ async def test_pulses_loaded_in_bulk_are_counted(db, db_path):
 @pytest.mark.both_engines
 async def test_revision_0007_counts_the_pulses_given_before_it(db_path):
     """Down to 0006, pulses written as that revision did, up again: all are counted."""
-    from alembic import command
-
-    from store.migrate import config
-
-    db = Database(db_path)
-    await db.open()
-    try:
-
-        def down(sync) -> None:
-            cfg = config()
-            cfg.attributes["connection"] = sync
-            command.downgrade(cfg, "0006")
-
-        async with db.transaction() as conn:
-            await conn.run_sync(down)
-    finally:
-        await db.close()
+    await downgrade(db_path, "0006")
     for n, (employee, week, unit) in enumerate(
         (
             ("e1", WEEKS[0], "ældreplejen"),

@@ -23,7 +23,7 @@ from store.outbox import Outbox
 from store.reminders import ReminderStore
 from store.schema import metadata
 from store.self_checks import SelfCheckStore
-from tests.databases import execute, rows
+from tests.databases import downgrade, execute, rows
 
 FIXTURE = Path(__file__).parent / "fixtures" / "release-2026-12.sqlite3"
 #: Every table of the release and the rows it left in each (tests/fixtures/README.md).
@@ -221,23 +221,7 @@ async def test_doubles_from_before_revision_0003_are_resolved_with_nothing_delet
 async def test_revision_0006_counts_the_problems_of_the_pulses_already_given(db_path):
     """Down to 0005 and up again: a pulse answer stored before the overview existed gets its
     problem topics as bits from its JSON, and no unit (it was never asked)."""
-    from alembic import command
-
-    from store.migrate import config
-
-    db = Database(db_path)
-    await db.open()
-    try:
-
-        def down(sync) -> None:
-            cfg = config()
-            cfg.attributes["connection"] = sync
-            command.downgrade(cfg, "0005")
-
-        async with db.transaction() as conn:
-            await conn.run_sync(down)
-    finally:
-        await db.close()
+    await downgrade(db_path, "0005")
     assert "problems" not in {
         name for (name,) in rows(db_path, *_columns_query(db_path, "pulse_answers"))
     }

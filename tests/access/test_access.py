@@ -24,6 +24,7 @@ from tests.access_directory import (
     UNAVAILABLE,
     UNAVAILABLE_CARD,
     access_settings,
+    break_graph,
     choose_employee,
     dialogue_rows,
     known,
@@ -238,13 +239,7 @@ async def test_graph_that_cannot_answer_refuses_politely_and_changes_nothing(
     fault = FAULTS[case]
 
     def broken(on: bool) -> None:
-        if fault == "forbidden":
-            graph.directory.forbidden = on
-        elif fault == "down":
-            graph.down = on
-        else:
-            assert isinstance(fault, Faults)
-            graph.faults = fault if on else Faults()
+        break_graph(graph, fault, on)
 
     broken(True)
     sent = await manager.submit(card, {**action_data(card.card, "next"), **STEP_ANSWERS["tasks"]})

@@ -15,6 +15,7 @@ import pytest
 from tests.access_directory import (
     NOT_YOURS_CARD,
     UNAVAILABLE_CARD,
+    break_graph,
     choose_employee,
     dialogue_rows,
     shown,
@@ -145,12 +146,7 @@ async def test_a_directory_that_cannot_answer_refuses_and_nothing_is_logged(
     manager = people(MANAGER)
     await manager.say("start")  # starting asks the groups: the card is there before the fault
     card = manager.last_card()
-    fault = FAULTS[case]
-    if fault == "forbidden":
-        graph.directory.forbidden = True
-    else:
-        assert isinstance(fault, Faults)
-        graph.faults = fault
+    break_graph(graph, FAULTS[case])
     typed = "Mette Sørensen"
     data = {**action_data(card.card, "next"), **STEP_ANSWERS["employee"], "employee": typed}
     await manager.submit(card, data)

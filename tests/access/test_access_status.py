@@ -17,7 +17,7 @@ from core.answers import DialogueAnswers
 from core.dialogue import IN_PROGRESS, Dialogue
 from store.database import Database
 from store.dialogues import DialogueStore
-from tests.access_directory import NEW_MANAGER, access_settings, choose_employee
+from tests.access_directory import NEW_MANAGER, access_settings, break_graph, choose_employee
 from tests.conftest import EMPLOYEE, MANAGER
 from tests.follow_up_flow import confirmed_agreement
 from tests.graph_server import Faults, GraphServer
@@ -174,12 +174,7 @@ async def test_when_graph_cannot_answer_unchecked_dialogues_are_left_out_and_sai
     caplog.set_level("DEBUG")
     manager = people(MANAGER)
     await choose_employee(manager, EMPLOYEE.name)
-    fault = UNAVAILABLE[case]
-    if fault == "forbidden":
-        graph.directory.forbidden = True
-    else:
-        assert isinstance(fault, Faults)
-        graph.faults = fault
+    break_graph(graph, UNAVAILABLE[case])
     card = await status_card(manager)
     text = card_text(card)
     assert EMPLOYEE.name not in text
