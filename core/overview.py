@@ -238,6 +238,8 @@ class Grid:
     values: dict[Key, int] = field(default_factory=dict)
     lines: list[Line] = field(default_factory=list)
     protect_zero: set[Key] = field(default_factory=set)
+    #: The totals whose municipality cell already has its line (the sum of the units').
+    summed_totals: set[str] = field(default_factory=set)
 
     def table(
         self,
@@ -263,25 +265,34 @@ class Grid:
         by_row: dict[str, list[int]],
         zero_protected: Iterable[str],
     ) -> None:
-        """``table`` with each unit's values given, in column order."""
-        protected = set(zero_protected)
-        values, lines = self.values, self.lines
-        rows: dict[str | None, list[int]] = {u: v for u, v in by_row.items()}
+        """``table`` with each unit's values given, in column order. A year's table has some
+        270 of these with 61 rows each, so each key is made once and shared by its lines."""
+        protected_columns = set(zero_protected)
+        protected = [n for n, c in enumerate(columns) if c in protected_columns]
+        values, lines, protect_zero = self.values, self.lines, self.protect_zero
         # The municipality's row is the units' sum.
-        rows[None] = [sum(column) for column in zip(*by_row.values(), strict=True)] or [
+        municipality = [sum(column) for column in zip(*by_row.values(), strict=True)] or [
             0 for _ in columns
         ]
-        for row, row_values in rows.items():
-            keys = tuple((name, row, c) for c in columns)
+        row_keys: list[tuple[Key, ...]] = []
+        for row, row_values in (*by_row.items(), (None, municipality)):
+            keys = tuple([(name, row, c) for c in columns])
+            row_keys.append(keys)
             values.update(zip(keys, row_values, strict=True))
             row_total = sum(row_values)
-            values.setdefault((total, row, ""), row_total)
-            lines.append(Line((total, row, ""), keys))
-            if protected and row_total > 0:
-                self.protect_zero.update((name, row, c) for c in protected)
-        for c in columns:
-            lines.append(Line((name, None, c), tuple((name, u, c) for u in units)))
-        lines.append(Line((total, None, ""), tuple((total, u, "") for u in units)))
+            total_key = (total, row, "")
+            values.setdefault(total_key, row_total)
+            lines.append(Line(total_key, keys))
+            if row_total > 0:
+                protect_zero.update([keys[n] for n in protected])
+        # Each column's municipality cell is the sum of the units' cells above it.
+        unit_keys = row_keys[:-1]
+        column_parts = list(zip(*unit_keys, strict=True)) if unit_keys else [() for _ in columns]
+        for column_total, parts in zip(row_keys[-1], column_parts, strict=True):
+            lines.append(Line(column_total, parts))
+        if total not in self.summed_totals:  # tables of one population share their totals
+            self.summed_totals.add(total)
+            lines.append(Line((total, None, ""), tuple([(total, u, "") for u in units])))
 
     def shares(
         self,

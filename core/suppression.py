@@ -25,25 +25,36 @@ Pure functions, no I/O; ``tests/test_overview_anonymity.py`` attacks the result.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 Key = Hashable
 
 
-@dataclass(frozen=True)
 class Line:
-    """``total`` is the sum of ``parts``."""
+    """``total`` is the sum of ``parts``. A plain class with slots: a whole year's table has
+    17,000 lines, each made and read many times over."""
 
-    total: Key
-    parts: tuple[Key, ...]
-    #: The total and the parts. Made once here: a whole year's table has 17,000 lines, read
-    #: many times over (a cached_property takes a lock at every first read).
-    members: tuple[Key, ...] = field(init=False, repr=False, compare=False)
+    __slots__ = ("total", "members")
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "members", (self.total, *self.parts))
+    def __init__(self, total: Key, parts: tuple[Key, ...]) -> None:
+        self.total = total
+        #: The total and the parts.
+        self.members: tuple[Key, ...] = (total, *parts)
+
+    @property
+    def parts(self) -> tuple[Key, ...]:
+        return self.members[1:]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Line):
+            return NotImplemented
+        return self.members == other.members
+
+    def __hash__(self) -> int:
+        return hash(self.members)
+
+    def __repr__(self) -> str:
+        return f"Line({self.total!r}, {self.parts!r})"
 
 
 def primary(
@@ -65,15 +76,41 @@ def _partner(line: Line, values: Mapping[Key, int], hidden: set[Key]) -> Key | N
     return line.total if line.total not in hidden else None
 
 
+#: The lines each cell is a member of, by the lines' numbers.
+Index = Mapping[Key, Sequence[int]]
+
+
+def _index(lines: Sequence[Line]) -> dict[Key, list[int]]:
+    by_cell: dict[Key, list[int]] = {}
+    for n, ln in enumerate(lines):
+        for m in ln.members:
+            found = by_cell.get(m)
+            if found is None:
+                by_cell[m] = [n]
+            else:
+                found.append(n)
+    return by_cell
+
+
+def _touched(by_cell: Index, hidden: Iterable[Key]) -> dict[int, int]:
+    """How many hidden members each line has, for the lines with any (looked up from the
+    hidden cells, which are few, rather than from every line)."""
+    count: dict[int, int] = {}
+    for cell in hidden:
+        for n in by_cell.get(cell, ()):
+            count[n] = count.get(n, 0) + 1
+    return count
+
+
 def _by_lines(
     lines: Sequence[Line],
-    by_cell: Mapping[Key, Sequence[int]],
+    by_cell: Index,
     values: Mapping[Key, int],
     hidden: set[Key],
 ) -> None:
     """Step 2 to its fixed point: a work list of the lines with exactly one hidden member."""
-    count = [len(hidden.intersection(ln.members)) for ln in lines]
-    todo = [n for n, c in enumerate(count) if c == 1]
+    count = _touched(by_cell, hidden)
+    todo = sorted(n for n, c in count.items() if c == 1)  # popped from the end, as ever
     while todo:
         n = todo.pop()
         if count[n] != 1:
@@ -83,14 +120,21 @@ def _by_lines(
             continue
         hidden.add(partner)
         for other in by_cell[partner]:
-            count[other] += 1
+            count[other] = count.get(other, 0) + 1
             if count[other] == 1:
                 todo.append(other)
 
 
-def determined(lines: Sequence[Line], values: Mapping[Key, int], hidden: set[Key]) -> set[Key]:
+def determined(
+    lines: Sequence[Line],
+    values: Mapping[Key, int],
+    hidden: set[Key],
+    by_cell: Index | None = None,
+) -> set[Key]:
     """The hidden cells whose value the lines fix exactly, given every shown cell."""
-    relevant = [ln for ln in lines if not hidden.isdisjoint(ln.members)]
+    if by_cell is None:
+        by_cell = _index(lines)
+    relevant = [lines[n] for n in sorted(_touched(by_cell, hidden))]
     # Connected groups of hidden cells (lines join them): each is solved on its own.
     parent: dict[Key, Key] = {}
 
@@ -175,13 +219,10 @@ def suppress(
     forced_cells = frozenset(forced)
     hidden = primary(values, k, zero_protected, forced_cells)
     sensitive = {c for c in hidden if values[c] > 0 or c in zero_protected}
-    by_cell: defaultdict[Key, list[int]] = defaultdict(list)
-    for n, ln in enumerate(lines):
-        for m in ln.members:
-            by_cell[m].append(n)
+    by_cell = _index(lines)
     while True:
         _by_lines(lines, by_cell, values, hidden)
-        leaks = determined(lines, values, hidden) & sensitive
+        leaks = determined(lines, values, hidden, by_cell) & sensitive
         if not leaks:
             return frozenset(hidden)
         grew = False
