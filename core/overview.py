@@ -38,7 +38,7 @@ difficulty. A share of nothing (no answers) is shown as suppressed, with the not
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache, partial
@@ -46,6 +46,7 @@ from typing import Any
 
 from core import policy as policies
 from core.answers import Decision
+from core.overview_grid import Grid
 from core.overview_model import (
     Cell,
     ChartKind,
@@ -57,7 +58,7 @@ from core.overview_model import (
     UnitOverview,
 )
 from core.reminders import PULSE_TOPICS, week_of
-from core.suppression import Key, Line, suppress
+from core.suppression import Key, suppress
 from core.texts import Texts, pick_locale, texts_for
 
 #: The anonymity threshold's default and the range OVERVIEW_MIN_GROUP may take.
@@ -231,85 +232,6 @@ class Counts:
 CellKey = tuple[str, str | None, str]
 
 
-@dataclass
-class Grid:
-    """Every cell that could be published for one period, and the sums between them."""
-
-    values: dict[Key, int] = field(default_factory=dict)
-    lines: list[Line] = field(default_factory=list)
-    protect_zero: set[Key] = field(default_factory=set)
-    #: The totals whose municipality cell already has its line (the sum of the units').
-    summed_totals: set[str] = field(default_factory=set)
-
-    def table(
-        self,
-        name: str,
-        total: str,
-        units: Sequence[str],
-        columns: Sequence[str],
-        value: Callable[[str, str], int],
-        *,
-        zero_protected: Iterable[str] = (),
-    ) -> None:
-        """Rows ``units`` (and the municipality as their sum) by ``columns``, each row's
-        total in the table ``total`` (shared by tables of the same population)."""
-        by_row = {u: [value(u, c) for c in columns] for u in units}
-        self._add(name, total, units, columns, by_row, zero_protected)
-
-    def _add(
-        self,
-        name: str,
-        total: str,
-        units: Sequence[str],
-        columns: Sequence[str],
-        by_row: dict[str, list[int]],
-        zero_protected: Iterable[str],
-    ) -> None:
-        """``table`` with each unit's values given, in column order. A year's table has some
-        270 of these with 61 rows each, so each key is made once and shared by its lines."""
-        protected_columns = set(zero_protected)
-        protected = [n for n, c in enumerate(columns) if c in protected_columns]
-        values, lines, protect_zero = self.values, self.lines, self.protect_zero
-        # The municipality's row is the units' sum.
-        municipality = [sum(column) for column in zip(*by_row.values(), strict=True)] or [
-            0 for _ in columns
-        ]
-        row_keys: list[tuple[Key, ...]] = []
-        for row, row_values in (*by_row.items(), (None, municipality)):
-            keys = tuple([(name, row, c) for c in columns])
-            row_keys.append(keys)
-            values.update(zip(keys, row_values, strict=True))
-            row_total = sum(row_values)
-            total_key = (total, row, "")
-            values.setdefault(total_key, row_total)
-            lines.append(Line(total_key, keys))
-            if row_total > 0:
-                protect_zero.update([keys[n] for n in protected])
-        # Each column's municipality cell is the sum of the units' cells above it.
-        unit_keys = row_keys[:-1]
-        column_parts = list(zip(*unit_keys, strict=True)) if unit_keys else [() for _ in columns]
-        for column_total, parts in zip(row_keys[-1], column_parts, strict=True):
-            lines.append(Line(column_total, parts))
-        if total not in self.summed_totals:  # tables of one population share their totals
-            self.summed_totals.add(total)
-            lines.append(Line((total, None, ""), tuple([(total, u, "") for u in units])))
-
-    def shares(
-        self,
-        name: str,
-        total: str,
-        units: Sequence[str],
-        denominator: Callable[[str], int],
-        problems: Callable[[str], int],
-    ) -> None:
-        """A share as a table of two parts: with the problem, and (protected at 0) without."""
-        by_row: dict[str, list[int]] = {}
-        for u in units:
-            p = problems(u)
-            by_row[u] = [p, denominator(u) - p]
-        self._add(name, total, units, ("problem", "ok"), by_row, ("ok",))
-
-
 def _count2(table: Mapping[tuple[str, str], int], second: str, unit: str) -> int:
     return table.get((unit, second), 0)
 
@@ -323,20 +245,14 @@ def _item_count(table: Mapping[tuple[str, str, str], int], kind: str, unit: str,
 
 
 def build_grid(counts: Counts, weeks: Sequence[str], policy: policies.Policy) -> Grid:
-    units = counts.units()
-    grid = Grid()
-    grid.table("people", "people#", units, ("n",), lambda u, _c: counts.people.get(u, 0))
-    grid.table(
-        "decision", "agreements", units, DECISIONS, lambda u, c: counts.decisions.get((u, c), 0)
-    )
-    grid.table(
-        "state", "agreements", units, AGREEMENT_STATES, lambda u, c: counts.states.get((u, c), 0)
-    )
-    grid.table("days", "in_force", units, DAY_CATEGORIES, lambda u, c: counts.days.get((u, c), 0))
+    grid = Grid(counts.units())
+    grid.table("people", "people#", ("n",), lambda u, _c: counts.people.get(u, 0))
+    grid.table("decision", "agreements", DECISIONS, lambda u, c: counts.decisions.get((u, c), 0))
+    grid.table("state", "agreements", AGREEMENT_STATES, lambda u, c: counts.states.get((u, c), 0))
+    grid.table("days", "in_force", DAY_CATEGORIES, lambda u, c: counts.days.get((u, c), 0))
     grid.table(
         "systematic",
         "in_force",
-        units,
         ("yes", "no"),
         lambda u, c: counts.systematic.get((u, c), 0),
     )
@@ -344,7 +260,6 @@ def build_grid(counts: Counts, weeks: Sequence[str], policy: policies.Policy) ->
         grid.table(
             f"items:{kind}",
             f"items#{kind}",
-            units,
             ITEM_STATES,
             partial(_item_count, counts.items, kind),
         )
@@ -352,7 +267,6 @@ def build_grid(counts: Counts, weeks: Sequence[str], policy: policies.Policy) ->
         grid.shares(
             f"self_check:{topic}",
             "self_checks",
-            units,
             lambda u: counts.self_checks.get(u, 0),
             partial(_count2, counts.self_check_problems, topic),
         )
@@ -361,30 +275,38 @@ def build_grid(counts: Counts, weeks: Sequence[str], policy: policies.Policy) ->
             grid.shares(
                 f"pulse:{week}:{topic}",
                 f"pulses#{week}",
-                units,
                 partial(_count2, counts.pulses, week),
                 partial(_count3, counts.pulse_problems, week, topic),
             )
     grid.table(
         "reach",
         "recipients",
-        units,
         ("unreachable", "reached"),
         lambda u, c: counts.reach.get((u, c), 0),
     )
     return grid
 
 
-def small_units(counts: Counts, k: int) -> set[str]:
-    return {u for u in counts.units() if counts.people.get(u, 0) < k}
+def small_units(counts: Counts, k: int, units: Iterable[str] | None = None) -> set[str]:
+    """The units of fewer than k people (of ``units``, when the caller has them)."""
+    return {u for u in (counts.units() if units is None else units) if counts.people.get(u, 0) < k}
 
 
 def hidden_cells(grid: Grid, counts: Counts, k: int) -> frozenset[Key]:
     """The suppression of the whole table: small groups, and whatever would give them away.
     Every cell of a unit with fewer than k people is hidden."""
-    small = small_units(counts, k)
-    forced = [key for key in grid.values if isinstance(key, tuple) and key[1] in small]
-    return suppress(grid.values, grid.lines, k, protect_zero=grid.protect_zero, forced=forced)
+    small = small_units(counts, k, grid.units)
+    forced = (
+        [key for key in grid.values if isinstance(key, tuple) and key[1] in small] if small else []
+    )
+    return suppress(
+        grid.values,
+        grid.lines,
+        k,
+        protect_zero=grid.protect_zero,
+        forced=forced,
+        index=grid.index,
+    )
 
 
 def item_kinds(policy: policies.Policy) -> list[str]:
@@ -406,10 +328,17 @@ class _View:
         return _shown(float(self.grid.values[key]))
 
     def share(self, name: str, unit: str | None) -> Cell:
-        problem, ok = (name, unit, "problem"), (name, unit, "ok")
-        if problem in self.hidden or ok in self.hidden:
+        """Called some 15,000 times for a year's overview: each step once."""
+        hidden = self.hidden
+        problem = (name, unit, "problem")
+        if problem in hidden:
             return HIDDEN
-        p, n = self.grid.values[problem], self.grid.values[problem] + self.grid.values[ok]
+        ok = (name, unit, "ok")
+        if ok in hidden:
+            return HIDDEN
+        values = self.grid.values
+        p = values[problem]
+        n = p + values[ok]
         if n == 0:
             return HIDDEN
         return _shown(round(100 * p / n, 1))
@@ -576,8 +505,8 @@ def build_overview(
     t = texts_for(locale)
     grid = build_grid(counts, weeks, policy)
     view = _View(grid, hidden_cells(grid, counts, k))
-    small = small_units(counts, k)  # once: it looks at every count
-    shown = [u for u in counts.units() if visible is None or u in visible]
+    small = small_units(counts, k, grid.units)
+    shown = [u for u in grid.units if visible is None or u in visible]
     units = [
         UnitOverview(
             unit=counts.unit_names.get(u, u) if u != NO_UNIT else NO_UNIT,

@@ -212,14 +212,17 @@ def suppress(
     *,
     protect_zero: Iterable[Key] = (),
     forced: Iterable[Key] = (),
+    index: Index | None = None,
 ) -> frozenset[Key]:
     """Every cell to hide: primary, then complementary until nothing sensitive can be
-    worked out (the module docstring). Every member of a line must have a value."""
+    worked out (the module docstring). Every member of a line must have a value. ``index``:
+    the numbers of the lines each cell is in, ascending, when the caller can tell them
+    without reading every line (core/overview_grid.py); else they are looked up here."""
     zero_protected = frozenset(protect_zero)
     forced_cells = frozenset(forced)
     hidden = primary(values, k, zero_protected, forced_cells)
     sensitive = {c for c in hidden if values[c] > 0 or c in zero_protected}
-    by_cell = _index(lines)
+    by_cell = _index(lines) if index is None else index
     while True:
         _by_lines(lines, by_cell, values, hidden)
         leaks = determined(lines, values, hidden, by_cell) & sensitive

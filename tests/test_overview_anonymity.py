@@ -28,6 +28,7 @@ from core.overview import (
     snapshot_day,
     weeks_in,
 )
+from core.overview_grid import Grid
 from core.reminders import PULSE_TOPICS
 from core.suppression import Line, suppress
 
@@ -283,6 +284,45 @@ def test_the_threshold_must_be_between_3_and_25():
         overview(counts, 2)
     with pytest.raises(ValueError):
         overview(counts, 26)
+
+
+# --- the table the attacker reads ----------------------------------------------------------------
+
+
+def test_the_grid_has_every_sum_a_reader_knows_and_nothing_else():
+    grid = Grid(["a", "b"])
+    grid.table("x", "T", ("p", "q"), lambda u, c: {"a": 1, "b": 2}[u] * (1 if c == "p" else 10))
+    grid.shares("y", "T", lambda u: {"a": 11, "b": 22}[u], lambda u: {"a": 3, "b": 4}[u])
+    rows = ("a", "b", None)
+    expected = [
+        *(Line(("T", r, ""), (("x", r, "p"), ("x", r, "q"))) for r in rows),
+        Line(("x", None, "p"), (("x", "a", "p"), ("x", "b", "p"))),
+        Line(("x", None, "q"), (("x", "a", "q"), ("x", "b", "q"))),
+        Line(("T", None, ""), (("T", "a", ""), ("T", "b", ""))),  # once for the shared total
+        *(Line(("T", r, ""), (("y", r, "problem"), ("y", r, "ok"))) for r in rows),
+        Line(("y", None, "problem"), (("y", "a", "problem"), ("y", "b", "problem"))),
+        Line(("y", None, "ok"), (("y", "a", "ok"), ("y", "b", "ok"))),
+    ]
+    assert list(grid.lines) == expected
+    assert grid.values[("T", None, "")] == 33
+    assert grid.values[("y", None, "ok")] == 26
+    assert grid.protect_zero == {("y", "a", "ok"), ("y", "b", "ok"), ("y", None, "ok")}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(populations())
+def test_every_sum_of_the_grid_adds_up_and_the_index_names_each_cells_sums(population):
+    counts, _k = population
+    grid = build_grid(counts, WEEKS, POLICY)
+    scanned: dict = {}
+    for n, line in enumerate(grid.lines):
+        assert grid.values[line.total] == sum(grid.values[p] for p in line.parts), line
+        for member in line.members:
+            scanned.setdefault(member, []).append(n)
+    assert set(scanned) == set(grid.values)
+    assert {cell: list(grid.index[cell]) for cell in grid.values} == scanned
+    with pytest.raises(KeyError):
+        grid.index[("pulse:2026-W47:breaks", "no such unit", "ok")]
 
 
 # --- periods ------------------------------------------------------------------------------------
