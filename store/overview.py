@@ -206,16 +206,26 @@ async def overview_counts(db: Database, day: date, weeks: Sequence[str]) -> Coun
             .subquery()
         )
         at_version = and_(in_force.c.dialogue_id == a.dialogue_id, in_force.c.version == a.version)
-        frequency = json.text(a.record, "frequency").label("frequency")
-        days = cast(json.number(a.record, "days_per_week"), Integer).label("days")
-        systematic = json.text(a.record, "answers", "tasks", "systematic").label("systematic")
-        for row in await rows(
-            select(unit, frequency, days, systematic, func.count().label("n"))
+        # Each record parsed once (PostgreSQL would otherwise parse it at each of the three
+        # paths; MATERIALIZED keeps it from folding the subquery back in).
+        records = (
+            select(unit, json.document(a.record).label("record"))
             .select_from(agreements)
             .join(in_force, at_version)
             .join(dialogues, d.id == a.dialogue_id)
             .where(a.decision != "not_approved")
-            .group_by(unit, frequency, days, systematic)
+            .cte("records_in_force")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
+        frequency = json.text(records.c.record, "frequency").label("frequency")
+        days = cast(json.number(records.c.record, "days_per_week"), Integer).label("days")
+        systematic = json.text(records.c.record, "answers", "tasks", "systematic").label(
+            "systematic"
+        )
+        for row in await rows(
+            select(records.c.unit, frequency, days, systematic, func.count().label("n")).group_by(
+                records.c.unit, frequency, days, systematic
+            )
         ):
             u, n = row["unit"], row["n"]
             weekly_days = row["days"] or 0
