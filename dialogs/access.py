@@ -123,11 +123,16 @@ class Access:
         managers = await self.directory.managers_of(wanted)
         led: set[str] = set()
         unchecked = set(wanted - managers.keys())
-        known: list[Roles] = []
+        known: list[Roles | DirectoryUnavailable] = []
 
         async def roles() -> Roles:  # the leader's groups, asked once for all the employees
-            if not known:
-                known.append(await self.roles(leader_id))
+            if not known:  # a failure is kept too: Graph is not asked again for each one
+                try:
+                    known.append(await self.roles(leader_id))
+                except DirectoryUnavailable as error:
+                    known.append(error)
+            if isinstance(known[0], DirectoryUnavailable):
+                raise known[0]
             return known[0]
 
         for employee_id, manager in managers.items():

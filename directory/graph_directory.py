@@ -120,7 +120,13 @@ class GraphDirectory:
                     continue
                 found[user_id] = _manager_in(inner)
                 self.cache.keep(("manager", user_id), found[user_id])
-            if failed:
+            if any(reason.startswith("HTTP 403") for reason in failed):
+                log.error(
+                    "directory: Graph refused requests inside $batch (%s): check the app's"
+                    " Graph permissions",
+                    sorted(failed),
+                )
+            elif failed:
                 log.warning("directory: Graph did not answer inside $batch (%s)", sorted(failed))
         return found
 

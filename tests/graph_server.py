@@ -235,6 +235,9 @@ class Directory:
     groups: dict[str, set[str]] = field(default_factory=dict)
     #: The app lacks User.Read.All / GroupMember.Read.All: every directory request gets 403.
     forbidden: bool = False
+    #: The kinds of request (below) that get 403, e.g. {"checkMemberGroups"}: the app was
+    #: granted User.Read.All but not GroupMember.Read.All.
+    forbidden_kinds: set[str] = field(default_factory=set)
     #: Directory requests answered, by kind ("manager", "user", "checkMemberGroups",
     #: "users" for a search by name).
     requests: dict[str, int] = field(default_factory=dict)
@@ -306,7 +309,7 @@ class Directory:
             if method != wanted:
                 return error(405, "Request_BadRequest", f"{method} is not supported here.")
             self.count(kind)
-            if self.forbidden:
+            if self.forbidden or kind in self.forbidden_kinds:
                 return error(
                     403,
                     "Authorization_RequestDenied",

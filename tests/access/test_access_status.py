@@ -159,6 +159,34 @@ async def test_with_the_cache_on_status_asks_graph_only_what_it_does_not_know(
         await server.stop()
 
 
+async def test_when_the_leaders_groups_cannot_be_read_they_are_asked_once_per_status(
+    people, db_path, graph
+):
+    await seed_dialogues(db_path, graph, led=2, moved=4)
+    manager = people(MANAGER)
+    await manager.say("hjælp")
+    graph.directory.forbidden_kinds = {"checkMemberGroups"}  # no GroupMember.Read.All
+    asked = graph.directory.requests.get("checkMemberGroups", 0)
+    card = await status_card(manager)
+    assert shown_rows(card) == 2
+    assert "Flyttet" not in card_text(card)
+    assert SOME_NOT_SHOWN in card_text(card), "four could not be checked: is the leader HR?"
+    assert graph.directory.requests["checkMemberGroups"] - asked == 1, "not once per employee"
+
+
+async def test_a_refusal_inside_a_batch_is_logged_as_a_missing_permission(
+    people, db_path, graph, caplog
+):
+    await seed_dialogues(db_path, graph, led=3, moved=0)
+    manager = people(MANAGER)
+    graph.directory.forbidden_kinds = {"manager"}  # 403 for each request inside the $batch
+    card = await status_card(manager)
+    assert SOME_NOT_SHOWN in card_text(card)
+    refused = [r for r in caplog.records if "inside $batch" in r.getMessage()]
+    assert refused and refused[0].levelname == "ERROR"
+    assert "check the app's Graph permissions" in refused[0].getMessage()
+
+
 UNAVAILABLE = {
     "403-missing-permission": "forbidden",
     "429-retry-after": Faults(throttle=1.0, retry_after=30),
