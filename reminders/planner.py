@@ -16,6 +16,7 @@ again, lists it while it is still due.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -43,6 +44,8 @@ from store.self_checks import SelfCheckStore
 
 #: The digest lists employees a reminder could not reach in the last four weeks.
 UNREACHABLE_WEEKS = 4
+#: How long the digests of a run share one read of the agreements due for a follow-up.
+DUE_KEPT_SECONDS = 300.0
 
 
 def _day(timestamp: str) -> date:
@@ -106,6 +109,8 @@ class Planner:
         self.requests = requests
         self.reminders = reminders
         self.closed = closed
+        #: The agreements due for a follow-up: (day, until when kept, the dialogues).
+        self._due_read: tuple[date, float, list[Dialogue]] | None = None
 
     async def audience(self, week: str, today: date) -> list[tuple[str, str]]:
         """(recipient, kind) for every reminder of the week, minus stopped and snoozed."""
@@ -190,9 +195,7 @@ class Planner:
         if self.leaders is None or not self.leaders.on:
             return []
         everything = [
-            d
-            for d in await self.dialogues.not_cancelled()
-            if d.manager_id.lower() != manager_id.lower()
+            d for d in await self._due(today) if d.manager_id.lower() != manager_id.lower()
         ]
         current = await self._current_managers(everything, today)
         own = {d.employee_id.lower() for d in mine if d.employee_id}
@@ -208,6 +211,15 @@ class Planner:
             ):
                 newest[employee] = d
         return [newest[e] for e in sorted(newest)]
+
+    async def _due(self, today: date) -> list[Dialogue]:
+        """The agreements due for a follow-up, read once for the digests of a reminder run
+        (one per manager: hundreds) rather than once for each, and again after a while."""
+        now = time.monotonic()
+        if self._due_read is None or self._due_read[0] != today or now > self._due_read[1]:
+            due = [d for d in await self.dialogues.confirmed() if due_for_follow_up(d, today)]
+            self._due_read = (today, now + DUE_KEPT_SECONDS, due)
+        return self._due_read[2]
 
     async def digest(self, manager_id: str, today: date) -> Digest:
         every = [d for d in await self.dialogues.for_manager(manager_id) if d.state != "cancelled"]

@@ -245,6 +245,12 @@ class DialogueStore:
             _SELECT.where(d.state != "cancelled").order_by(d.created_at, d.id)
         )
 
+    async def confirmed(self) -> list[Dialogue]:
+        """Every dialogue whose agreement is confirmed (and in force or expired)."""
+        return await self._dialogues(
+            _SELECT.where(d.state == CONFIRMED).order_by(d.created_at, d.id)
+        )
+
     async def for_employee(self, employee_id: str) -> list[Dialogue]:
         return await self._dialogues(
             _SELECT.where(d.employee_id == employee_id).order_by(d.updated_at.desc(), d.id)
