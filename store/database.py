@@ -10,7 +10,10 @@ what the engines need:
   Reads outside a transaction run in SQLite's autocommit mode. Statements run on one thread of
   their own through SQLAlchemy's synchronous pysqlite dialect (store.connections says why);
   ``DATABASE_URL`` keeps the ``sqlite+aiosqlite`` scheme that earlier versions documented.
-- PostgreSQL runs transactions in READ COMMITTED on a pool of connections; the compare-and-set
+- PostgreSQL lends connections from a pool in autocommit mode, so a read on its own is one
+  round trip, and so is the pool's check that a connection still works before lending it (in
+  a transaction that check takes three: BEGIN, the check, ROLLBACK). Transactions ask for
+  READ COMMITTED when they begin; the compare-and-set
   updates (``WHERE version = :expected``) and the unique keys make concurrent writers safe,
   and claims lock rows with ``FOR UPDATE SKIP LOCKED`` (SQLite's compiler leaves it out).
 
@@ -252,6 +255,9 @@ class Database:
             pool_timeout=self.timeout,
             pool_pre_ping=True,
             pool_recycle=1800,
+            # Autocommit between transactions (the module docstring); transaction() begins
+            # each one in READ COMMITTED.
+            isolation_level="AUTOCOMMIT",
         )
 
     async def open(self, *, migrate: bool = True) -> None:
@@ -305,19 +311,20 @@ class Database:
                 yield conn
             return
         async with self.engine.connect() as pooled:
-            async with pooled.begin():
-                yield PooledConnection(pooled)
+            committed = await pooled.execution_options(isolation_level="READ COMMITTED")
+            async with committed.begin():
+                yield PooledConnection(committed)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[StoreConnection]:
-        """A connection for reads (no write lock on SQLite)."""
+        """A connection for several reads (no write lock on SQLite; autocommit on
+        PostgreSQL, each statement on its own)."""
         if self._sqlite is not None:
             async with self._sqlite.connection(write=False) as conn:
                 yield conn
             return
         async with self.engine.connect() as pooled:
             yield PooledConnection(pooled)
-            await pooled.commit()
 
     async def _read(self, statement: Executable | str, params: Mapping[str, Any] | None) -> Rows:
         """One statement on its own, in autocommit mode on both engines (on PostgreSQL no
@@ -325,8 +332,7 @@ class Database:
         if self._sqlite is not None:
             return await self._sqlite.read(_statement(statement), dict(params or {}))
         async with self.engine.connect() as pooled:
-            conn = await pooled.execution_options(isolation_level="AUTOCOMMIT")
-            return Rows(await conn.execute(_statement(statement), dict(params or {})))
+            return Rows(await pooled.execute(_statement(statement), dict(params or {})))
 
     async def write(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Rows:
         """One statement in a write transaction of its own (on SQLite one hop to its
