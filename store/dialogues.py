@@ -96,6 +96,8 @@ _GET = _SELECT.where(d.id == bindparam("dialogue"))
 _UPDATE = update(dialogues).where(
     d.id == bindparam("dialogue"), d.version == bindparam("expected_version")
 )
+#: A concluded agreement version (its columns come from the parameters).
+_ADD_AGREEMENT = insert(agreements)
 
 
 def unit_now(employee_id: str) -> Any:
@@ -168,20 +170,21 @@ class DialogueStore:
             if not await self._update(conn, dialogue, expected_version):
                 return False
             await conn.execute(
-                insert(agreements).values(
-                    dialogue_id=dialogue.id,
-                    version=record.version,
-                    state=record.state,
-                    manager_id=dialogue.manager_id,
-                    employee_id=dialogue.employee_id,
-                    employee_name=dialogue.employee_name,
-                    decision=record.decision,
-                    follow_up_date=(
+                _ADD_AGREEMENT,
+                {
+                    "dialogue_id": dialogue.id,
+                    "version": record.version,
+                    "state": record.state,
+                    "manager_id": dialogue.manager_id,
+                    "employee_id": dialogue.employee_id,
+                    "employee_name": dialogue.employee_name,
+                    "decision": record.decision,
+                    "follow_up_date": (
                         record.follow_up_date.isoformat() if record.follow_up_date else ""
                     ),
-                    record=json.dumps(record.to_json()),
-                    created_at=dialogue.updated_at,
-                )
+                    "record": json.dumps(record.to_json()),
+                    "created_at": dialogue.updated_at,
+                },
             )
             await outbox.enqueue(conn, dialogue.id, record.version)
         return True
