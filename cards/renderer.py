@@ -60,6 +60,12 @@ class CardRenderer:
                 raise CardTooLarge(f"card {name} is {size} bytes")
         return card
 
+    @property
+    def macros(self) -> Any:
+        """The macros of ``_macros.j2``, to render a part once for several cards (each returns
+        its part's JSON as Markup, which a template writes as it is)."""
+        return self.env.get_template("_macros.j2").module
+
     def template_names(self) -> list[str]:
         return sorted(
             p.name.removesuffix(".json.j2")

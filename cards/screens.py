@@ -98,6 +98,18 @@ def employee_display(dialogue: Dialogue, t: Texts) -> str:
     return t("fields.employee.picked") if dialogue.employee_id else t("fields.employee.not_chosen")
 
 
+@dataclass(frozen=True)
+class AgreementParts:
+    """The parts of an agreement card that do not depend on who reads it or which buttons it
+    has, for one version in one language (Screens.agreement_parts). A turn that sends two
+    cards of the version, as the conclusion does (the manager's copy and the employee's
+    request), builds them once."""
+
+    record: AgreementRecord
+    texts: Texts
+    context: Mapping[str, Any]
+
+
 class Screens:
     def __init__(
         self,
@@ -323,23 +335,9 @@ class Screens:
             t(f"steps.{step.id}.title"), note, view.facts(step, answers.values(step.id), t)
         )
 
-    def agreement(
-        self,
-        record: AgreementRecord,
-        t: Texts,
-        self_check: SelfCheck | None = None,
-        *,
-        confirm: dict[str, Any] | None = None,
-        intro: str | None = None,
-        manage: Dialogue | None = None,
-        ask: Dialogue | None = None,
-        follow_up_due: bool = False,
-        in_force: AgreementRecord | None = None,
-    ) -> dict[str, Any]:
-        """An agreement version; with ``confirm`` (the envelope of the dialogue) it carries the
-        employee's buttons: confirm, or disagree with a comment. With ``manage`` (the
-        manager's confirmed dialogue) it offers "Følg op" when due and reopening with a
-        reason; with ``ask`` (the employee's) asking for a new conversation."""
+    def agreement_parts(self, record: AgreementRecord, t: Texts) -> AgreementParts:
+        """What every card of ``record`` shows alike in the language of ``t``: the header,
+        the rules and the answers, the last two rendered."""
         outcome = STEPS_BY_ID["outcome"]
         header = [
             {
@@ -389,6 +387,48 @@ class Screens:
             header.append({"title": t("agreement.reopen_reason"), "value": record.reopen_reason})
         if record.employee_comment:
             header.append({"title": t("agreement.comment"), "value": record.employee_comment})
+        rules = self._rules_context(
+            recorded_hits(record),
+            t,
+            record.answers,
+            {a.key: a.due for a in record.actions if a.due is not None},
+        )
+        macros = self.renderer.macros
+        return AgreementParts(
+            record,
+            t,
+            {
+                "title": t("agreement.title"),
+                "header": header,
+                **rules,
+                "rendered_rules": macros.rules_block(rules["rules"], rules["labels"]),
+                "rendered_answers": macros.sections_block(view.sections(record.answers, t)),
+                "stored_note": t(self.storage_note),
+            },
+        )
+
+    def agreement(
+        self,
+        record: AgreementRecord,
+        t: Texts,
+        self_check: SelfCheck | None = None,
+        *,
+        confirm: dict[str, Any] | None = None,
+        intro: str | None = None,
+        manage: Dialogue | None = None,
+        ask: Dialogue | None = None,
+        follow_up_due: bool = False,
+        in_force: AgreementRecord | None = None,
+        parts: AgreementParts | None = None,
+    ) -> dict[str, Any]:
+        """An agreement version; with ``confirm`` (the envelope of the dialogue) it carries the
+        employee's buttons: confirm, or disagree with a comment. With ``manage`` (the
+        manager's confirmed dialogue) it offers "Følg op" when due and reopening with a
+        reason; with ``ask`` (the employee's) asking for a new conversation. ``parts``: those
+        built for another card of the version in the same turn, used when they are of this
+        record and these texts (else they are built anew)."""
+        if parts is None or parts.record is not record or parts.texts is not t:
+            parts = self.agreement_parts(record, t)
         buttons = None
         if confirm is not None:
             buttons = {
@@ -428,19 +468,10 @@ class Screens:
             changes=_changes(in_force, record.answers, None, t),
             renewal=renewal,
             asking=asking,
-            title=t("agreement.title"),
             intro=intro,
-            header=header,
-            sections=view.sections(record.answers, t),
             self_check=view.self_check_view(self_check, t) if self_check else None,
-            stored_note=t(self.storage_note),
             confirm=buttons,
-            **self._rules_context(
-                recorded_hits(record),
-                t,
-                record.answers,
-                {a.key: a.due for a in record.actions if a.due is not None},
-            ),
+            **parts.context,
         )
 
     # --- the employee's requests -----------------------------------------------------------

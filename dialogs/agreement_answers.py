@@ -108,8 +108,11 @@ class AgreementAnswers:
         employee = employee_display(dialogue, to_manager)
         if state == CONFIRMED:
             due = dialogue.follow_up_open(self.manager.today())
+            # The employee's card and the manager's show the same version: built once (when
+            # both read the same language).
+            parts = self.screens.agreement_parts(record, t)
             return TurnResult(
-                replace=self.screens.agreement(record, t, check, ask=dialogue),
+                replace=self.screens.agreement(record, t, check, ask=dialogue, parts=parts),
                 replies=[Reply(text=t("notices.confirmed_employee"))],
                 notify=[
                     Notify(
@@ -118,7 +121,12 @@ class AgreementAnswers:
                             Reply(text=to_manager("notices.confirmed_manager", employee=employee)),
                             Reply(
                                 card=self.screens.agreement(
-                                    record, to_manager, check, manage=dialogue, follow_up_due=due
+                                    record,
+                                    to_manager,
+                                    check,
+                                    manage=dialogue,
+                                    follow_up_due=due,
+                                    parts=parts,
                                 )
                             ),
                         ],

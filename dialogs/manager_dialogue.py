@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from cards.screens import Screens, employee_display, flag_keys
+from cards.screens import AgreementParts, Screens, employee_display, flag_keys
 from core.access import AS_MANAGER
 from core.action_items import chosen_due, item_actions
 from core.agreement import build_record
@@ -335,13 +335,20 @@ class ManagerDialogue(StepFlow[Dialogue]):
         if not await self.store.conclude(dialogue, expected, record):
             return self.stale(t)
         log.info("agreement stored", extra={"dialogue": dialogue.id, "version": record.version})
+        # The manager's copy and the employee's request show the same version: built once.
+        parts = self.screens.agreement_parts(record, t)
         return TurnResult(
             replace=self.screens.answered(t("steps.review.title"), t("review.concluded")),
-            replies=[Reply(card=self.screens.agreement(record, t, check))],
+            replies=[Reply(card=self.screens.agreement(record, t, check, parts=parts))],
             # The employee's language is not known until they write: the dialogue's is used.
             notify=[
                 self.confirmation_request(
-                    dialogue, record, texts_for(dialogue.locale), t, await self.in_force(dialogue)
+                    dialogue,
+                    record,
+                    texts_for(dialogue.locale),
+                    t,
+                    await self.in_force(dialogue),
+                    parts,
                 )
             ],
         )
@@ -368,9 +375,11 @@ class ManagerDialogue(StepFlow[Dialogue]):
         to_employee: Texts,
         to_manager: Texts,
         in_force: AgreementRecord | None = None,
+        parts: AgreementParts | None = None,
     ) -> Notify:
         """The agreement, sent to the employee with the buttons to confirm or disagree; a new
-        version of an agreement in force lists what changed since that version."""
+        version of an agreement in force lists what changed since that version. ``parts``:
+        those of the manager's card of the version, when it is built in the same turn."""
         envelope = {"dialogue_id": dialogue.id, "version": dialogue.version, "step": dialogue.step}
         intro = to_employee("notices.awaiting_intro")
         if record.replaces_version:
@@ -386,7 +395,7 @@ class ManagerDialogue(StepFlow[Dialogue]):
             )
             intro = to_employee("notices.awaiting_not_approved_intro", when=when)
         card = self.screens.agreement(
-            record, to_employee, confirm=envelope, intro=intro, in_force=in_force
+            record, to_employee, confirm=envelope, intro=intro, in_force=in_force, parts=parts
         )
         employee = employee_display(dialogue, to_manager)
         return Notify(

@@ -5,10 +5,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from store.database import Database, utc_now
 from store.schema import conversation_refs as refs
+
+#: Every user the bot knows by a name, built once: read at each employee a manager names.
+_NAMED_USERS = (
+    select(refs.c.user_id, refs.c.user_name).distinct().where(refs.c.user_name.is_not(None))
+)
+
+#: A user's conversation references, newest first (at every message sent to someone else).
+_OF_USER = (
+    select(refs.c.reference)
+    .where(refs.c.user_id == bindparam("user"))
+    .order_by(refs.c.updated_at.desc())
+)
 
 
 class ConversationStore:
@@ -70,11 +82,7 @@ class ConversationStore:
 
     async def for_user(self, user_id: str) -> list[dict[str, Any]]:
         """The user's conversation references, personal chats first, newest first."""
-        rows = await self.db.fetchall(
-            select(refs.c.reference)
-            .where(refs.c.user_id == user_id)
-            .order_by(refs.c.updated_at.desc())
-        )
+        rows = await self.db.fetchall(_OF_USER, {"user": user_id})
         found = [json.loads(r["reference"]) for r in rows]
         return sorted(
             found, key=lambda r: (r.get("conversation") or {}).get("conversationType") != "personal"
@@ -83,7 +91,5 @@ class ConversationStore:
     async def users_named(self, name: str) -> set[str]:
         """The ids of the users the bot knows by this display name (any case)."""
         wanted = name.strip().casefold()
-        rows = await self.db.fetchall(
-            select(refs.c.user_id, refs.c.user_name).distinct().where(refs.c.user_name.is_not(None))
-        )
+        rows = await self.db.fetchall(_NAMED_USERS)
         return {r["user_id"] for r in rows if r["user_name"].strip().casefold() == wanted}

@@ -10,6 +10,7 @@ version's action items (store/action_items.py) in the same transaction.
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 from sqlalchemy import RowMapping, Select, bindparam, insert, select, update
@@ -19,7 +20,7 @@ from core.answers import AgreementRecord, DialogueAnswers
 from core.dialogue import AWAITING_EMPLOYEE, CONFIRMED, SUPERSEDED, Dialogue
 from store import action_items, outbox
 from store.connections import StoreConnection
-from store.database import Database, utc_now
+from store.database import Database, insert_for, utc_now
 from store.schema import agreements, dialogues
 
 d, a = dialogues.c, agreements.c
@@ -71,22 +72,25 @@ def _update_parameters(dialogue: Dialogue, expected_version: int) -> dict[str, A
     return {**_changes(dialogue), "dialogue": dialogue.id, "expected_version": expected_version}
 
 
-def adding(db: Database, dialogue: Dialogue) -> Any:
-    """The insert of a new dialogue that does nothing when a unique key is taken."""
+@cache
+def _adding(engine_name: str) -> Any:
+    """The insert of a new dialogue that does nothing when a unique key is taken, built once
+    per engine (its columns come from the parameters)."""
+    return insert_for(engine_name, dialogues).on_conflict_do_nothing()
+
+
+def adding(db: Database, dialogue: Dialogue) -> tuple[Any, dict[str, Any]]:
+    """The insert of a new dialogue and its parameters (for ``execute``)."""
     now = utc_now()
     dialogue.created_at = dialogue.updated_at = now
-    return (
-        db.insert(dialogues)
-        .values(
-            id=dialogue.id,
-            manager_id=dialogue.manager_id,
-            manager_name=dialogue.manager_name,
-            locale=dialogue.locale,
-            created_at=now,
-            **_changes(dialogue),
-        )
-        .on_conflict_do_nothing()
-    )
+    return _adding(db.engine_name), {
+        "id": dialogue.id,
+        "manager_id": dialogue.manager_id,
+        "manager_name": dialogue.manager_name,
+        "locale": dialogue.locale,
+        "created_at": now,
+        **_changes(dialogue),
+    }
 
 
 _SELECT: Select[Any] = select(dialogues)
@@ -96,6 +100,14 @@ _GET = _SELECT.where(d.id == bindparam("dialogue"))
 _UPDATE = update(dialogues).where(
     d.id == bindparam("dialogue"), d.version == bindparam("expected_version")
 )
+#: The manager's newest dialogue in progress (at every Start).
+_LATEST_OPEN = (
+    _SELECT.where(d.manager_id == bindparam("manager"), d.state == "in_progress")
+    .order_by(d.updated_at.desc(), d.id.desc())
+    .limit(1)
+)
+#: A concluded agreement version (its columns come from the parameters).
+_ADD_AGREEMENT = insert(agreements)
 
 
 def unit_now(employee_id: str) -> Any:
@@ -120,9 +132,9 @@ class DialogueStore:
     async def create(self, dialogue: Dialogue) -> Dialogue:
         """Store a new dialogue. When the manager already has an untouched one (two presses
         of Start that arrived together), that one is returned and nothing is added."""
-        add = adding(self.db, dialogue)
+        add, values = adding(self.db, dialogue)
         async with self.db.transaction() as conn:
-            added = (await conn.execute(add)).rowcount
+            added = (await conn.execute(add, values)).rowcount
         if added:
             return dialogue
         existing = await self.latest_open(dialogue.manager_id)
@@ -139,11 +151,7 @@ class DialogueStore:
         )
 
     async def latest_open(self, manager_id: str) -> Dialogue | None:
-        row = await self.db.fetchone(
-            _SELECT.where(d.manager_id == manager_id, d.state == "in_progress")
-            .order_by(d.updated_at.desc(), d.id.desc())
-            .limit(1)
-        )
+        row = await self.db.fetchone(_LATEST_OPEN, {"manager": manager_id})
         return _dialogue(row) if row else None
 
     @staticmethod
@@ -168,20 +176,21 @@ class DialogueStore:
             if not await self._update(conn, dialogue, expected_version):
                 return False
             await conn.execute(
-                insert(agreements).values(
-                    dialogue_id=dialogue.id,
-                    version=record.version,
-                    state=record.state,
-                    manager_id=dialogue.manager_id,
-                    employee_id=dialogue.employee_id,
-                    employee_name=dialogue.employee_name,
-                    decision=record.decision,
-                    follow_up_date=(
+                _ADD_AGREEMENT,
+                {
+                    "dialogue_id": dialogue.id,
+                    "version": record.version,
+                    "state": record.state,
+                    "manager_id": dialogue.manager_id,
+                    "employee_id": dialogue.employee_id,
+                    "employee_name": dialogue.employee_name,
+                    "decision": record.decision,
+                    "follow_up_date": (
                         record.follow_up_date.isoformat() if record.follow_up_date else ""
                     ),
-                    record=json.dumps(record.to_json()),
-                    created_at=dialogue.updated_at,
-                )
+                    "record": json.dumps(record.to_json()),
+                    "created_at": dialogue.updated_at,
+                },
             )
             await outbox.enqueue(conn, dialogue.id, record.version)
         return True

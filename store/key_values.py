@@ -4,16 +4,37 @@ from __future__ import annotations
 
 import json
 import uuid
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
 
-from store.database import Database, utc_now
+from store.database import Database, insert_for, utc_now
 from store.schema import bot_state
 
 c = bot_state.c
 #: Built once: a chat's pointer is read on every turn (bot/dialogue_pointer.py).
 _READ = select(c.key, c.etag, c.data).where(c.key.in_(bindparam("keys", expanding=True)))
+
+
+#: The compare-and-set of a document on its eTag (its SET clause comes from the columns in
+#: the parameters), built once: a chat's pointer is written at every new dialogue.
+_SWAP = update(bot_state).where(c.key == bindparam("the_key"), c.etag == bindparam("expected"))
+
+
+@cache
+def _upsert(engine_name: str) -> Any:
+    """A document written whatever is stored, built once per engine (its values are the
+    parameters)."""
+    add = insert_for(engine_name, bot_state)
+    return add.on_conflict_do_update(
+        index_elements=[c.key],
+        set_={
+            "etag": add.excluded.etag,
+            "data": add.excluded.data,
+            "updated_at": add.excluded.updated_at,
+        },
+    )
 
 
 class ETagConflict(Exception):
@@ -44,24 +65,20 @@ class KeyValueStore:
                 etag = uuid.uuid4().hex
                 body = json.dumps(data)
                 if expected in (None, "*"):
-                    upsert = self.db.insert(bot_state).values(
-                        key=key, etag=etag, data=body, updated_at=now
-                    )
                     await conn.execute(
-                        upsert.on_conflict_do_update(
-                            index_elements=[c.key],
-                            set_={
-                                "etag": upsert.excluded.etag,
-                                "data": upsert.excluded.data,
-                                "updated_at": upsert.excluded.updated_at,
-                            },
-                        )
+                        _upsert(self.db.engine_name),
+                        {"key": key, "etag": etag, "data": body, "updated_at": now},
                     )
                 else:
                     result = await conn.execute(
-                        update(bot_state)
-                        .where(c.key == key, c.etag == expected)
-                        .values(etag=etag, data=body, updated_at=now)
+                        _SWAP,
+                        {
+                            "the_key": key,
+                            "expected": expected,
+                            "etag": etag,
+                            "data": body,
+                            "updated_at": now,
+                        },
                     )
                     if result.rowcount != 1:
                         raise ETagConflict(key)

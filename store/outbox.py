@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -76,27 +77,35 @@ GRAPH_TURN = "sharepoint.graph_turn"
 GRAPH_PACE = "sharepoint.graph_pace"
 
 
+@cache
+def _enqueuing(engine_name: str) -> Executable:
+    """The upsert of an outbox entry, built once per engine (its ``excluded`` columns cost
+    more to build than the statement takes to run); the values are its parameters."""
+    add = insert_for(engine_name, sharepoint_outbox)
+    return add.on_conflict_do_update(
+        index_elements=[o.dialogue_id, o.version],
+        set_={
+            "revision": o.revision + 1,
+            "attempts": 0,
+            "next_attempt_at": add.excluded.next_attempt_at,
+            "updated_at": add.excluded.updated_at,
+        },
+    )
+
+
 async def enqueue(conn: StoreConnection, dialogue_id: str, version: int) -> None:
     """Inside the caller's transaction: this agreement version changed, send it again."""
     now = utc_now()
-    add = insert_for(conn.dialect.name, sharepoint_outbox).values(
-        dialogue_id=dialogue_id,
-        version=version,
-        next_attempt_at=now,
-        updated_at=now,
-        # A new version has no action items yet (they come with the confirmation).
-        actions_revision=1,
-    )
     await conn.execute(
-        add.on_conflict_do_update(
-            index_elements=[o.dialogue_id, o.version],
-            set_={
-                "revision": o.revision + 1,
-                "attempts": 0,
-                "next_attempt_at": add.excluded.next_attempt_at,
-                "updated_at": add.excluded.updated_at,
-            },
-        )
+        _enqueuing(conn.dialect.name),
+        {
+            "dialogue_id": dialogue_id,
+            "version": version,
+            "next_attempt_at": now,
+            "updated_at": now,
+            # A new version has no action items yet (they come with the confirmation).
+            "actions_revision": 1,
+        },
     )
 
 

@@ -89,7 +89,7 @@ class RequestStore:
         async with self.db.transaction() as conn:
             if not await self._handle(conn, request_id, dialogue.id):
                 return False
-            await conn.execute(adding(self.db, dialogue))
+            await conn.execute(*adding(self.db, dialogue))
         return True
 
     async def handle_follow_ups(self, dialogue_id: str) -> int:

@@ -127,3 +127,20 @@ def test_every_card_shows_a_date_the_same_way(locale, shown):
     digest = ReminderScreens(renderer).digest(t, Digest(follow_ups=[dialogue]))
     line = t("digest.follow_up_line", employee="Mette Sørensen", date=follow_up)
     assert line in json.dumps(digest, ensure_ascii=False)
+
+
+def test_agreement_parts_shared_by_two_cards_change_neither():
+    """The conclusion builds the manager's copy and the employee's request from one set of
+    parts: both cards are as built alone, and an employee who reads another language gets
+    the agreement in their language, not in the manager's."""
+    screens = Screens(CardRenderer(), people_picker=False)
+    da, en = texts_for("da-DK"), texts_for("en-US")
+    record = build_record(answered_dialogue("da-DK", "review"), 1, AWAITING_EMPLOYEE, "2026-11-26")
+    envelope = {"dialogue_id": record.dialogue_id, "version": 9, "step": "review"}
+    parts = screens.agreement_parts(record, da)
+    assert screens.agreement(record, da, parts=parts) == screens.agreement(record, da)
+    request = screens.agreement(record, da, confirm=envelope, intro="x", parts=parts)
+    assert request == screens.agreement(record, da, confirm=envelope, intro="x")
+    in_english = screens.agreement(record, en, confirm=envelope, intro="x", parts=parts)
+    assert in_english == screens.agreement(record, en, confirm=envelope, intro="x")
+    assert in_english["body"][0]["text"] == en("agreement.title") != da("agreement.title")
