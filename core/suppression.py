@@ -110,7 +110,7 @@ def _by_lines(
 ) -> None:
     """Step 2 to its fixed point: a work list of the lines with exactly one hidden member."""
     count = _touched(by_cell, hidden)
-    todo = sorted(n for n, c in count.items() if c == 1)  # popped from the end, as ever
+    todo = sorted(n for n, c in count.items() if c == 1)  # popped from the end, as before
     while todo:
         n = todo.pop()
         if count[n] != 1:
