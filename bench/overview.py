@@ -12,24 +12,22 @@ it costs the same) and a month.
 
     python -m bench.overview [--employees 6000] [--units 60] [--repeat 5] [--engines sqlite,postgresql]
 
-Measured 2026-12-02 05:11 UTC on the shared 2-core development machine (load average
-2.6–3.1 from other work during the runs), SQLite 3.40 and the private PostgreSQL cluster,
-year 2026 (49 weeks begun), k = 5, median of 5; before = the code without the pulse counts
-(revision 0007) and the leaner table, run just before:
+Measured 2026-12-02 on the shared 2-core development machine, SQLite 3.40 and the private
+PostgreSQL cluster, year 2026 (49 weeks begun), k = 5, median of 7; before = revision 427c5a8,
+run just after, back to back (15:32–15:33 UTC, the machine in one of its slower phases):
 
     engine      size                  year (before)     per employee   one unit's viewer   a month
-    sqlite      one unit (100)        46 ms  (91)         0.46 ms              -               -
-    sqlite      municipality (6000)  928 ms  (1869)       0.16 ms            870 ms          433 ms
-    postgresql  one unit (100)        67 ms  (78)         0.67 ms              -               -
-    postgresql  municipality (6000) 1189 ms  (1313)       0.20 ms           1115 ms          434 ms
+    sqlite      one unit (100)        36 ms  (30)         0.36 ms              -               -
+    sqlite      municipality (6000)  421 ms  (550)        0.07 ms            311 ms          245 ms
+    postgresql  one unit (100)        43 ms  (55)         0.43 ms              -               -
+    postgresql  municipality (6000)  420 ms  (733)        0.07 ms            355 ms          246 ms
 
-The cost per employee at full size is 0.34 (SQLite) and 0.29 (PostgreSQL) of one unit's
-(limit 1.2). The municipality's year is NOT yet well under 0.5 s. The pulses are now read
-from pulse_counts (about 0.01–0.02 s instead of the scan of 206,000 answers); what is left,
-measured apart on the same loaded machine, is the other counts (0.35 s on PostgreSQL, 0.5 s
-on SQLite: the self-checks' JSON and the reminder ledger most) and building and suppressing
-the table (0.45–0.55 s, down from 0.65–0.8 s: 19,000 published cells, 17,000 sums).
-Seeding 6,000 employees takes 5 s (SQLite) and 10 s (PostgreSQL).
+In a quiet phase (14:54) the municipality's year took 220 ms on SQLite and 213 ms on
+PostgreSQL. The cost per employee at full size is 0.19 (SQLite) and 0.16 (PostgreSQL) of one
+unit's (limit 1.2). Building and suppressing the table (38,000 cells, 17,000 sums) now takes
+90–110 ms instead of 330–380 ms (core/overview_grid.py makes only the sums the suppression
+reads); the rest is the counts, read with GROUP BY (the pulses from pulse_counts).
+Seeding 6,000 employees takes about 3 s (SQLite) and 5 s (PostgreSQL), ANALYZE included.
 """
 
 from __future__ import annotations
