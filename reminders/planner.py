@@ -205,7 +205,6 @@ class Planner:
             if (
                 employee
                 and employee not in own
-                and due_for_follow_up(d, today)
                 and current.get(employee) == manager_id.lower()
                 and (employee not in newest or d.updated_at > newest[employee].updated_at)
             ):

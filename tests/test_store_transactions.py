@@ -5,6 +5,8 @@ transaction really begins: otherwise its first statement would be committed at o
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 from sqlalchemy import text
 
@@ -16,37 +18,36 @@ pytestmark = pytest.mark.both_engines
 UPDATE = text("UPDATE bot_state SET data = :data WHERE key = 'kept'")
 
 
-async def test_a_transaction_that_fails_half_way_leaves_nothing_of_it(db_path):
+@pytest.fixture
+async def store(db_path) -> AsyncIterator[tuple[Database, KeyValueStore]]:
+    """The store, with one document ("kept": {"n": 1})."""
     db = Database(db_path)
     await db.open()
-    try:
-        kv = KeyValueStore(db)
-        await kv.write({"kept": (None, {"n": 1})})
-        with pytest.raises(RuntimeError):
-            async with db.transaction() as conn:
-                await conn.execute(UPDATE, {"data": '{"n": 2}'})
-                raise RuntimeError("half-way")
-        assert (await kv.read(["kept"]))["kept"][1] == {"n": 1}
+    kv = KeyValueStore(db)
+    await kv.write({"kept": (None, {"n": 1})})
+    yield db, kv
+    await db.close()
 
+
+async def test_a_transaction_that_fails_half_way_leaves_nothing_of_it(store):
+    db, kv = store
+    with pytest.raises(RuntimeError):
         async with db.transaction() as conn:
-            await conn.execute(UPDATE, {"data": '{"n": 3}'})
-        assert (await kv.read(["kept"]))["kept"][1] == {"n": 3}
-    finally:
-        await db.close()
+            await conn.execute(UPDATE, {"data": '{"n": 2}'})
+            raise RuntimeError("half-way")
+    assert (await kv.read(["kept"]))["kept"][1] == {"n": 1}
+
+    async with db.transaction() as conn:
+        await conn.execute(UPDATE, {"data": '{"n": 3}'})
+    assert (await kv.read(["kept"]))["kept"][1] == {"n": 3}
 
 
 # PostgreSQL only: on SQLite the process has one connection, so a read waits for the end of
 # the transaction and cannot look inside it.
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
-async def test_others_see_a_transactions_writes_only_when_it_commits(db_path):
-    db = Database(db_path)
-    await db.open()
-    try:
-        kv = KeyValueStore(db)
-        await kv.write({"kept": (None, {"n": 1})})
-        async with db.transaction() as conn:
-            await conn.execute(UPDATE, {"data": '{"n": 2}'})
-            assert (await kv.read(["kept"]))["kept"][1] == {"n": 1}, "not committed yet"
-        assert (await kv.read(["kept"]))["kept"][1] == {"n": 2}
-    finally:
-        await db.close()
+async def test_others_see_a_transactions_writes_only_when_it_commits(store):
+    db, kv = store
+    async with db.transaction() as conn:
+        await conn.execute(UPDATE, {"data": '{"n": 2}'})
+        assert (await kv.read(["kept"]))["kept"][1] == {"n": 1}, "not committed yet"
+    assert (await kv.read(["kept"]))["kept"][1] == {"n": 2}
